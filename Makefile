@@ -1,0 +1,58 @@
+# One target per everyday task. `make run` and `make test` set up what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.13
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/uv/bin/uv
+VENV := .venv
+STAMP := $(VENV)/.synced
+export SPARK_LOCAL_IP ?= 127.0.0.1
+export PYSPARK_PYTHON ?= $(abspath $(VENV)/bin/python)
+export SAM_CLI_TELEMETRY := 0
+export UV_PYTHON := $(PYTHON)
+
+.PHONY: help run test lint format embed build bench clean check-python check-java venv
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+check-python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null || { \
+	  echo "Python 3.13 is required: install it (e.g. 'pyenv install 3.13' or 'apt install python3.13') and put python3.13 on PATH, or run make PYTHON=/path/to/python3.13"; exit 1; }
+
+check-java:
+	@java -version 2>&1 | grep -qE 'version "(17|21)' || { \
+	  echo "Java 17 is required by Spark: install it (e.g. 'apt install openjdk-17-jre-headless') and put java on PATH"; exit 1; }
+
+$(UV): | check-python
+	@$(PYTHON) -m venv $(TOOLS)/uv
+	@$(TOOLS)/uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# Re-sync only when the project or the lock changed: a second `make test` starts at once.
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	@$(UV) sync --frozen --quiet --all-groups
+	@touch $@
+
+venv: $(STAMP)
+
+run: check-java $(STAMP)  ## run the main job: every pending batch from landing to CUSTOMER_360
+	$(VENV)/bin/telco360 run
+
+test: check-java $(STAMP)  ## run the whole test suite
+	$(VENV)/bin/pytest
+
+lint: $(STAMP)  ## static checks
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)  ## apply ruff's formatting and safe fixes
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+embed: $(STAMP)  ## refresh the contract copies embedded in the Glue scripts
+	$(VENV)/bin/telco360 embed
+
+clean:  ## remove the local lake, warehouse and build output
+	rm -rf .telco360 .aws-sam

@@ -1,0 +1,1 @@
+"""Telco Customer 360: the local runtime and operator CLI."""
