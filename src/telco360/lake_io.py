@@ -81,7 +81,9 @@ def list_names(uri: str) -> list[str]:
         names: set[str] = set()
         pages = _s3().get_paginator("list_objects_v2")
         for page in pages.paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
-            names.update(p["Prefix"][len(prefix) :].rstrip("/") for p in page.get("CommonPrefixes", []))
+            names.update(
+                p["Prefix"][len(prefix) :].rstrip("/") for p in page.get("CommonPrefixes", [])
+            )
             names.update(o["Key"][len(prefix) :] for o in page.get("Contents", []))
         return sorted(n for n in names if n)
     if not os.path.isdir(uri):

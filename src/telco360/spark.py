@@ -1,0 +1,36 @@
+"""The local Spark session: one per process, tuned for a small machine.
+
+On AWS Glue the scripts get their session from GlueContext; everywhere else (the local run,
+tests, benchmarks) they use this one.
+"""
+
+from __future__ import annotations
+
+import os
+
+_session = None
+
+
+def local_session(app_name: str = "telco360", shuffle_partitions: int = 4):
+    """Create (once) and return a local SparkSession using every core of this machine."""
+    global _session
+    if _session is not None:
+        return _session
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
+    from pyspark.sql import SparkSession
+
+    _session = (
+        SparkSession.builder.master("local[*]")
+        .appName(app_name)
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.memory", os.environ.get("TELCO360_SPARK_MEMORY", "4g"))
+        .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
+        .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
+        .config("spark.hadoop.parquet.enable.summary-metadata", "false")
+        .getOrCreate()
+    )
+    _session.sparkContext.setLogLevel("ERROR")
+    return _session
