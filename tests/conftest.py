@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from telco360.repo import REPO_ROOT
+from telco360.repo import load_script as load_module  # glue/*.py, functions/*/app.py
 
-
-def load_module(relative_path: str, name: str):
-    """Import a script that is not on the package path (glue/*.py, functions/*/app.py)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / relative_path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+__all__ = ["load_module"]
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from telco360.repo import REPO_ROOT
+
 PACKAGE_DIR = Path(__file__).resolve().parent
-REPO_ROOT = PACKAGE_DIR.parent.parent
 GLUE_DIR = REPO_ROOT / "glue"
 EMBEDDED_MODULES = ("contract.py", "lake_io.py")
 
