@@ -37,6 +37,133 @@ def _cmd_embed(_args: argparse.Namespace) -> int:
     return 0
 
 
+DEFAULT_LAKE = ".telco360/lake"
+DEFAULT_WAREHOUSE = ".telco360/warehouse.duckdb"
+SAMPLE = {"customers": 3000, "days": 3, "start": "2026-11-01", "seed": 7, "dirty": 0.01}
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 1
+
+
+def _selected_dates(args: argparse.Namespace) -> list[str] | None:
+    if args.date:
+        return [args.date]
+    if args.from_date or args.to_date:
+        from telco360.lake_state import committed_dates, landed_dates
+
+        known = sorted(set(landed_dates(args.lake)) | set(committed_dates(args.lake)))
+        first, last = args.from_date or "0000-01-01", args.to_date or "9999-12-31"
+        return [d for d in known if first <= d <= last]
+    return None
+
+
+def _run_local(args: argparse.Namespace, dates: list[str] | None) -> int:
+    from telco360 import runner, warehouse
+    from telco360.run_lock import LakeBusy, RunLock
+    from telco360.run_summary import render
+
+    pipeline = runner.LocalPipeline(args.lake, args.warehouse)
+    try:
+        with RunLock(args.lake):
+            pending = runner.plan(args.lake, args.warehouse, dates)
+            if not pending.dates:
+                print("nothing pending: every landed batch is committed and loaded")
+                return 0
+            print(f"{len(pending.dates)} batch(es) pending: {', '.join(pending.dates)}")
+            reports = runner.run_pending(pipeline, pending)
+    except LakeBusy as busy:
+        return _fail(str(busy))
+    except runner.StepFailed as failed:
+        return _fail(failed.explain())
+    print(render(reports, warehouse.summary(args.warehouse), args.warehouse))
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    if args.aws:
+        from telco360 import aws_ops
+
+        return aws_ops.run_dates(args, _selected_dates(args) or [])
+    from telco360.lake_state import landed_dates
+
+    if args.lake == DEFAULT_LAKE and not landed_dates(args.lake):
+        print(f"empty lake: generating the built-in sample data into {args.lake} ...")
+        from telco360.generate import generate
+
+        generate(lake=args.lake, **SAMPLE)
+    return _run_local(args, _selected_dates(args))
+
+
+def _cmd_backfill(args: argparse.Namespace) -> int:
+    if args.aws:
+        from telco360 import aws_ops
+
+        return aws_ops.backfill(args)
+    from telco360 import backfill
+    from telco360.run_lock import LakeBusy, RunLock
+
+    last = args.to_date or args.from_date
+    try:
+        with RunLock(args.lake):
+            dates = backfill.dates_to_rerun(args.lake, args.from_date, last)
+            if not dates:
+                return _fail(f"no batch landed or committed from {args.from_date} to {last}")
+            removed = backfill.uncommit_from(args.lake, args.warehouse, args.from_date)
+            print(f"re-running {', '.join(dates)} (un-committed: {', '.join(removed) or 'none'})")
+    except LakeBusy as busy:
+        return _fail(str(busy))
+    return _run_local(args, dates)
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from telco360 import lake_state, warehouse
+
+    loaded = warehouse.loaded_batches(args.warehouse) if Path(args.warehouse).exists() else []
+    statuses = lake_state.batch_statuses(args.lake, loaded)
+    if not statuses:
+        print(f"no batches in {args.lake}")
+        return 0
+    print(f"{'batch':<12}{'state':<14}{'landed':<8}{'std':<6}{'commit':<8}{'loaded':<8}last error")
+    yes = {True: "yes", False: "-"}
+    for s in statuses:
+        print(
+            f"{s.batch_date:<12}{s.state:<14}{yes[s.landed]:<8}{yes[s.standardized]:<6}"
+            f"{yes[s.committed]:<8}{yes[s.loaded]:<8}{s.last_error or ''}"
+        )
+    return 0
+
+
+def _cmd_query(args: argparse.Namespace) -> int:
+    import duckdb
+
+    with duckdb.connect(args.warehouse, read_only=True) as con:
+        result = con.sql(args.sql)
+        if result is None:
+            return 0
+        result.show(max_rows=args.max_rows)
+    return 0
+
+
+def _lake_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lake", default=DEFAULT_LAKE, help=f"lake root (default {DEFAULT_LAKE})")
+    parser.add_argument(
+        "--warehouse", default=DEFAULT_WAREHOUSE, help=f"DuckDB file (default {DEFAULT_WAREHOUSE})"
+    )
+
+
+def _aws_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--aws", action="store_true", help="start executions of the deployed state machine"
+    )
+    parser.add_argument("--stack", default="telco360-dev", help="CloudFormation stack (--aws)")
+    parser.add_argument("--state-machine-arn", help="overrides the stack's StateMachineArn (--aws)")
+    parser.add_argument("--region", help="AWS region (--aws; default: your AWS configuration)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="telco360", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -51,6 +178,32 @@ def build_parser() -> argparse.ArgumentParser:
         "--dirty", type=float, default=0.01, help="share of rows with export quirks or defects"
     )
     gen.set_defaults(func=_cmd_generate)
+
+    run = sub.add_parser("run", help="run every pending batch from landing to CUSTOMER_360")
+    _lake_args(run)
+    _aws_args(run)
+    which = run.add_mutually_exclusive_group()
+    which.add_argument("--date", type=_date, help="only this batch date")
+    which.add_argument("--from", dest="from_date", type=_date, help="first batch date")
+    run.add_argument("--to", dest="to_date", type=_date, help="last batch date")
+    run.set_defaults(func=_cmd_run)
+
+    back = sub.add_parser("backfill", help="re-run dates, and every later committed date, in order")
+    _lake_args(back)
+    _aws_args(back)
+    back.add_argument("--from", dest="from_date", type=_date, required=True)
+    back.add_argument("--to", dest="to_date", type=_date, help="last date (default: --from)")
+    back.set_defaults(func=_cmd_backfill)
+
+    status = sub.add_parser("status", help="each batch: landed, standardized, committed, loaded")
+    _lake_args(status)
+    status.set_defaults(func=_cmd_status)
+
+    query = sub.add_parser("query", help="run SQL against the local warehouse")
+    query.add_argument("sql", help='e.g. "select count(*) from analytics.customer_360"')
+    query.add_argument("--warehouse", default=DEFAULT_WAREHOUSE)
+    query.add_argument("--max-rows", type=int, default=40)
+    query.set_defaults(func=_cmd_query)
 
     emb = sub.add_parser("embed", help="refresh the contract copies embedded in glue/*.py")
     emb.set_defaults(func=_cmd_embed)

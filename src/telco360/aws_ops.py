@@ -1,0 +1,97 @@
+"""`--aws`: the same operations against the deployed stack, one execution at a time.
+
+`telco360 run --aws --date D` starts the state machine for D and follows it to the end;
+`telco360 backfill --aws --from D1 [--to D2]` un-commits D1 and every later committed date in
+the lake bucket, then runs the dates in order, waiting for each; it stops at the first failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import uuid
+
+import boto3
+
+from telco360 import lake_io
+
+POLL_SECONDS = 10.0
+STATE_MACHINE_OUTPUT = "StateMachineArn"
+BUCKET_OUTPUT = "LakeBucketName"
+
+
+def _session(args: argparse.Namespace):
+    return (
+        boto3.session.Session(region_name=args.region) if args.region else boto3.session.Session()
+    )
+
+
+def stack_outputs(session, stack: str) -> dict[str, str]:
+    described = session.client("cloudformation").describe_stacks(StackName=stack)
+    return {o["OutputKey"]: o["OutputValue"] for o in described["Stacks"][0].get("Outputs", [])}
+
+
+def start_and_follow(sfn, state_machine_arn: str, batch_date: str, poll: float = POLL_SECONDS):
+    """Start one execution for `batch_date` and wait for it; returns describe_execution."""
+    name = f"manual-{batch_date}-{uuid.uuid4().hex[:8]}"
+    started = sfn.start_execution(
+        stateMachineArn=state_machine_arn, name=name, input=json.dumps({"batch_date": batch_date})
+    )
+    print(f"[{batch_date}] started {name}")
+    while True:
+        described = sfn.describe_execution(executionArn=started["executionArn"])
+        if described["status"] != "RUNNING":
+            print(f"[{batch_date}] {described['status']}")
+            return described
+        time.sleep(poll)
+
+
+def _run_in_order(sfn, arn: str, dates: list[str], poll: float) -> int:
+    for day in dates:
+        described = start_and_follow(sfn, arn, day, poll)
+        if described["status"] != "SUCCEEDED":
+            print(
+                f"error: the execution for {day} ended {described['status']}: "
+                f"{described.get('error', '')} {described.get('cause', '')}. Later dates were not "
+                f"started. See the execution in the Step Functions console and the SNS alert; "
+                f"fix the cause and run `telco360 backfill --aws --from {day}`.",
+                file=sys.stderr,
+            )
+            return 1
+    return 0
+
+
+def run_dates(args: argparse.Namespace, dates: list[str], poll: float = POLL_SECONDS) -> int:
+    if not dates:
+        print("error: --aws needs --date or --from/--to", file=sys.stderr)
+        return 1
+    session = _session(args)
+    arn = args.state_machine_arn or stack_outputs(session, args.stack)[STATE_MACHINE_OUTPUT]
+    return _run_in_order(session.client("stepfunctions"), arn, dates, poll)
+
+
+def backfill(args: argparse.Namespace, poll: float = POLL_SECONDS) -> int:
+    session = _session(args)
+    outputs = stack_outputs(session, args.stack)
+    arn = args.state_machine_arn or outputs[STATE_MACHINE_OUTPUT]
+    lake = f"s3://{outputs[BUCKET_OUTPUT]}"
+    first, last = args.from_date, args.to_date or args.from_date
+    batches = lake_io.join(lake, "staging", "_batches")
+    later = [d for d in lake_io.partition_values(batches, "batch_date") if d >= first]
+    landed = {
+        d
+        for feed in lake_io.list_names(lake_io.join(lake, "raw"))
+        for d in lake_io.partition_values(lake_io.join(lake, "raw", feed), "ingest_date")
+        if first <= d <= last
+    }
+    dates = sorted(landed | set(later))
+    for day in reversed(later):  # un-commit newest first
+        lake_io.delete_tree(lake_io.join(batches, f"batch_date={day}"))
+    print(f"un-committed {', '.join(later) or 'nothing'}; running {', '.join(dates)} in order")
+    print(
+        "Snowflake: before its next task run, rewind the warehouse with "
+        f"CALL TELCO360.CORE.REWIND('{first}') (see docs/SNOWFLAKE.md)."
+    )
+    return _run_in_order(session.client("stepfunctions"), arn, dates, poll)

@@ -1,0 +1,86 @@
+"""What the lake and the warehouse hold, batch by batch: landed, standardized, committed, loaded."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from telco360 import lake_io
+from telco360.contract import FEEDS
+
+
+def landed_dates(lake: str) -> list[str]:
+    dates: set[str] = set()
+    for feed in FEEDS:
+        dates.update(lake_io.partition_values(lake_io.join(lake, "raw", feed), "ingest_date"))
+    return sorted(dates)
+
+
+def standardized_dates(lake: str) -> list[str]:
+    return lake_io.partition_values(lake_io.join(lake, "standardized", "_metrics"), "ingest_date")
+
+
+def marker_path(lake: str, batch_date: str) -> str:
+    return lake_io.join(lake, "staging", "_batches", f"batch_date={batch_date}", "manifest.json")
+
+
+def committed_dates(lake: str) -> list[str]:
+    folder = lake_io.join(lake, "staging", "_batches")
+    return [
+        d
+        for d in lake_io.partition_values(folder, "batch_date")
+        if lake_io.exists(marker_path(lake, d))
+    ]
+
+
+def manifest(lake: str, batch_date: str) -> dict:
+    return lake_io.read_json(marker_path(lake, batch_date))
+
+
+def alerts_dir(lake: str) -> Path:
+    return Path(lake_io.join(lake, "_alerts"))
+
+
+def last_alert(lake: str, batch_date: str) -> dict | None:
+    """The most recent alert recorded for a batch (see runner.record_alert)."""
+    folder = alerts_dir(lake) / f"batch_date={batch_date}"
+    files = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    return json.loads(files[-1].read_text(encoding="utf-8")) if files else None
+
+
+@dataclass(frozen=True)
+class BatchStatus:
+    batch_date: str
+    landed: bool
+    standardized: bool
+    committed: bool
+    loaded: bool
+    last_error: str | None
+
+    @property
+    def state(self) -> str:
+        for name in ("loaded", "committed", "standardized", "landed"):
+            if getattr(self, name):
+                return name
+        return "unknown"
+
+
+def batch_statuses(lake: str, loaded: list[str]) -> list[BatchStatus]:
+    landed, standardized = set(landed_dates(lake)), set(standardized_dates(lake))
+    committed, loaded_set = set(committed_dates(lake)), set(loaded)
+    statuses = []
+    for day in sorted(landed | standardized | committed | loaded_set):
+        alert = last_alert(lake, day)
+        done = day in loaded_set and day in committed
+        statuses.append(
+            BatchStatus(
+                batch_date=day,
+                landed=day in landed,
+                standardized=day in standardized,
+                committed=day in committed,
+                loaded=day in loaded_set,
+                last_error=None if (alert is None or done) else alert.get("subject"),
+            )
+        )
+    return statuses
