@@ -1,0 +1,88 @@
+"""`--aws` operations against moto: executions started one at a time, in order, with the
+batch date as input; backfill un-commits the later batches first."""
+
+import argparse
+import json
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from telco360 import aws_ops
+
+REGION = "eu-west-1"
+# A stand-in for the deployed machine: it only echoes its input, which is all this tests.
+ECHO_ASL = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
+FAIL_ASL = {"StartAt": "Boom", "States": {"Boom": {"Type": "Fail", "Error": "GlueJobFailed"}}}
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        yield boto3.session.Session(region_name=REGION)
+
+
+def _stack(session, definition: dict) -> str:
+    iam = session.client("iam")
+    role = iam.create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    arn = session.client("stepfunctions").create_state_machine(
+        name="telco360-dev-pipeline", definition=json.dumps(definition), roleArn=role
+    )["stateMachineArn"]
+    s3 = session.client("s3")
+    s3.create_bucket(Bucket="lake", CreateBucketConfiguration={"LocationConstraint": REGION})
+    template = {
+        "Resources": {"T": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {
+            "StateMachineArn": {"Value": arn},
+            "LakeBucketName": {"Value": "lake"},
+        },
+    }
+    session.client("cloudformation").create_stack(
+        StackName="telco360-dev", TemplateBody=json.dumps(template)
+    )
+    return arn
+
+
+def _args(**overrides) -> argparse.Namespace:
+    base = {"stack": "telco360-dev", "state_machine_arn": None, "region": REGION}
+    return argparse.Namespace(**{**base, **overrides})
+
+
+def _inputs(session, arn: str) -> list[str]:
+    sfn = session.client("stepfunctions")
+    executions = sfn.list_executions(stateMachineArn=arn)["executions"]
+    described = [sfn.describe_execution(executionArn=e["executionArn"]) for e in executions]
+    described.sort(key=lambda d: d["startDate"])
+    return [json.loads(d["input"])["batch_date"] for d in described]
+
+
+def test_run_starts_one_execution_per_date_in_order(aws):
+    arn = _stack(aws, ECHO_ASL)
+    code = aws_ops.run_dates(_args(), ["2026-11-01", "2026-11-02"], poll=0.01)
+    assert code == 0
+    assert _inputs(aws, arn) == ["2026-11-01", "2026-11-02"]
+
+
+def test_run_stops_at_the_first_failed_execution(aws, capsys):
+    arn = _stack(aws, FAIL_ASL)
+    code = aws_ops.run_dates(_args(), ["2026-11-01", "2026-11-02"], poll=0.01)
+    assert code == 1
+    assert _inputs(aws, arn) == ["2026-11-01"]  # 2026-11-02 never started
+    assert "ended FAILED" in capsys.readouterr().err
+
+
+def test_backfill_uncommits_later_batches_then_runs_them_in_order(aws):
+    arn = _stack(aws, ECHO_ASL)
+    s3 = aws.client("s3")
+    for day in ("2026-11-01", "2026-11-02", "2026-11-03"):
+        s3.put_object(Bucket="lake", Key=f"raw/status/ingest_date={day}/status.csv", Body=b"x")
+        key = f"staging/_batches/batch_date={day}/manifest.json"
+        s3.put_object(Bucket="lake", Key=key, Body=b"{}")
+    code = aws_ops.backfill(_args(from_date="2026-11-02", to_date=None), poll=0.01)
+    assert code == 0
+    assert _inputs(aws, arn) == ["2026-11-02", "2026-11-03"]
+    markers = s3.list_objects_v2(Bucket="lake", Prefix="staging/_batches/")["Contents"]
+    assert [m["Key"] for m in markers] == ["staging/_batches/batch_date=2026-11-01/manifest.json"]
