@@ -117,7 +117,12 @@ class LocalPipeline:
         return self._spark
 
     def _preflight(self, batch_date: str, rerun: bool) -> dict:
-        event = {"batch_date": batch_date, "lake_root": self.lake, "rerun": rerun}
+        event = {
+            "batch_date": batch_date,
+            "lake_root": self.lake,
+            "allow_rerun": rerun,
+            "execution_name": self.execution,
+        }
         return preflight_module().lambda_handler(event, LocalLambdaContext())
 
     def _clean_standardize(self, batch_date: str, rerun: bool) -> dict:
@@ -165,13 +170,17 @@ class LocalPipeline:
 
 
 def catch_payload(batch_date: str, state: str, error: BaseException, execution: str) -> dict:
-    """The input the state machine's Catch hands to the failure-alert Lambda."""
+    """The payload the state machine's NotifyFailure state hands to the failure-alert Lambda."""
     return {
+        "source": "catch",
         "batch_date": batch_date,
+        "error": type(error).__name__,
+        "cause": str(error),
         "failed_state": state,
-        "execution_name": execution,
         "execution_arn": f"local:{execution}",
-        "error": {"Error": type(error).__name__, "Cause": str(error)},
+        "execution_name": execution,
+        "state_machine_arn": "local:telco360",
+        "execution_start_time": datetime.now(UTC).isoformat(),
     }
 
 
