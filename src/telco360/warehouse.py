@@ -118,7 +118,8 @@ def _copy_into_raw(con: duckdb.DuckDBPyConnection, lake_root: str, manifest: dic
                 f"batch {batch_date}: the commit marker lists {group} file(s) that are missing: "
                 f"{missing[:3]}. Re-run Glue job B (build_staging) for {batch_date}."
             )
-        source = f"read_parquet({files!r})"
+        # No hive partitioning: batch_date=/run= in the path are not columns (as on Snowflake).
+        source = f"read_parquet({files!r}, hive_partitioning = false)"
         found = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
         wanted = con.execute(f"DESCRIBE {table}").fetchall()
         found_cols = [(r[0], r[1]) for r in found]
