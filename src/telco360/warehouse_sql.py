@@ -16,6 +16,7 @@ from functools import cache
 import duckdb
 import sqlglot
 from sqlglot import exp
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from telco360.sql_statements import migration_files, module_statements, render, split_statements
 
@@ -86,7 +87,9 @@ def to_duckdb(expression: exp.Expression) -> str:
     expression = expression.copy()
     for prop in list(expression.find_all(exp.SchemaCommentProperty)):
         prop.pop()
-    return expression.sql("duckdb")
+    # Unquoted identifiers are case-insensitive on both sides; DuckDB keeps the spelling it
+    # was given, so name things the way local users type them: raw.customers_state.
+    return normalize_identifiers(expression, dialect="duckdb").sql("duckdb")
 
 
 @cache
@@ -110,7 +113,7 @@ def module_duckdb(name: str) -> tuple[tuple[str, frozenset[str]], ...]:
     for statement in module_statements(name):
         expression = parse(statement)
         params = frozenset(p.name for p in expression.find_all(exp.Placeholder))
-        out.append((expression.sql("duckdb"), params))
+        out.append((to_duckdb(expression), params))
     return tuple(out)
 
 

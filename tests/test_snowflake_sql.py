@@ -1,0 +1,284 @@
+"""Static checks of `snowflake/`: every statement parses (Snowflake dialect), the few that only
+parse as text are listed, RAW matches the staging Parquet contract, the procedures take their
+model statements from the same files the local warehouse runs, and the deploy variables are
+complete."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import duckdb
+import pytest
+import sqlglot
+import yaml
+from sqlglot import exp
+from test_warehouse_staging import ARROW_TYPES, STAGING_SCHEMAS
+
+from telco360 import warehouse_sql
+from telco360.sql_statements import (
+    MIGRATIONS_DIR,
+    MODULES_DIR,
+    SNOWFLAKE_DIR,
+    SqlTemplateError,
+    migration_files,
+    module_statements,
+    render,
+    split_statements,
+    strip_comments,
+)
+
+CONFIG = yaml.safe_load((SNOWFLAKE_DIR / "schemachange-config.yml").read_text())
+VARS = CONFIG["vars"]
+
+# Statements sqlglot keeps as an opaque Command (it has no grammar for them). Everything else
+# parses into a real expression tree. A new Command here must be a deliberate choice.
+EXPECTED_COMMANDS = [
+    ("V1.0.0__account_objects.sql", "CREATE ROLE IF NOT EXISTS TELCO360_PIPELINE"),
+    ("V1.0.0__account_objects.sql", "GRANT ROLE TELCO360_PIPELINE TO ROLE"),
+    ("V1.0.0__account_objects.sql", "CREATE ROLE IF NOT EXISTS TELCO360_READER"),
+    ("V1.0.0__account_objects.sql", "GRANT ROLE TELCO360_READER TO ROLE"),
+    ("V1.0.0__account_objects.sql", "ALTER WAREHOUSE TELCO360_WH SET WAREHOUSE_SIZE"),
+    ("V1.0.0__account_objects.sql", "ALTER STORAGE INTEGRATION TELCO360_STAGING_S3 SET"),
+    ("V1.0.0__account_objects.sql", "CREATE NOTIFICATION INTEGRATION IF NOT"),
+    ("V1.0.0__account_objects.sql", "ALTER NOTIFICATION INTEGRATION TELCO360_TASK_ERRORS SET"),
+    ("V1.0.2__stage_formats_grants.sql", "ALTER STAGE RAW.STAGING_STAGE SET URL"),
+    *[
+        ("V1.0.2__stage_formats_grants.sql", f"GRANT SELECT, INSERT, UPDATE, DELETE ON {scope}")
+        for scope in ("ALL", "ALL", "ALL", "FUTURE", "FUTURE", "FUTURE")
+    ],
+    ("V1.0.2__stage_formats_grants.sql", "GRANT SELECT ON ALL TABLES"),
+    ("V1.0.2__stage_formats_grants.sql", "GRANT SELECT ON FUTURE TABLES"),
+    ("R__20_task.sql", "CREATE OR REPLACE TASK CORE.LOAD_PENDING_TASK"),
+    ("R__20_task.sql", "GRANT OWNERSHIP ON TASK CORE.LOAD_PENDING_TASK"),
+    ("R__20_task.sql", "ALTER TASK CORE.LOAD_PENDING_TASK RESUME"),
+]
+
+SNOWFLAKE_TO_SPARK = {
+    "VARCHAR": "string",
+    "INT": "int",
+    "BOOLEAN": "boolean",
+    "DECIMAL(12, 2)": "decimal(12,2)",
+    "DOUBLE": "double",
+    "DATE": "date",
+}
+DUCKDB_TO_SPARK = {
+    "VARCHAR": "string",
+    "INTEGER": "int",
+    "BOOLEAN": "boolean",
+    "DECIMAL(12,2)": "decimal(12,2)",
+    "DOUBLE": "double",
+    "DATE": "date",
+}
+
+
+def _parse(statement: str) -> exp.Expression:
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
+    return sqlglot.parse_one(statement, read="snowflake")
+
+
+def _rendered(path) -> list[str]:
+    return split_statements(render(path.read_text(encoding="utf-8"), VARS, path.name))
+
+
+def _head(statement: str, words: int) -> str:
+    return " ".join(strip_comments(statement).split()[:words])
+
+
+def test_migrations_follow_schemachange_naming():
+    names = sorted(p.name for p in MIGRATIONS_DIR.iterdir())
+    assert names == [p.name for p in sorted(migration_files(), key=lambda p: p.name)]
+    assert all(re.fullmatch(r"(V\d+(\.\d+)*__|R__)\w+\.sql", n) for n in names), names
+
+
+def test_every_statement_parses_and_only_the_listed_ones_are_commands():
+    commands = []
+    parsed = 0
+    for path in migration_files():
+        for statement in _rendered(path):
+            expression = _parse(statement)  # raises on a syntax error
+            parsed += 1
+            if isinstance(expression, exp.Command):
+                commands.append((path.name, _head(statement, 12)))
+    for module in sorted(MODULES_DIR.rglob("*.sql")):
+        for statement in module_statements(str(module.relative_to(MODULES_DIR))):
+            assert not isinstance(_parse(statement), exp.Command), (module.name, statement[:80])
+            parsed += 1
+    assert parsed > 60
+    assert len(commands) == len(EXPECTED_COMMANDS), commands
+    for (path, head), (expected_path, expected_head) in zip(
+        commands, EXPECTED_COMMANDS, strict=True
+    ):
+        assert (path, head[: len(expected_head)]) == (expected_path, expected_head)
+
+
+def test_model_modules_are_plain_dml_with_only_known_parameters():
+    """DDL inside a Snowflake transaction commits it: the model must be DML only."""
+    allowed = {
+        "model/clear_raw_batch.sql": {"batch_date"},
+        "model/merge_batch.sql": {"batch_date", "run_id"},
+        "model/refresh_customer_360.sql": set(),
+        "model/rewind.sql": {"from_date"},
+    }
+    found = {str(p.relative_to(MODULES_DIR)) for p in MODULES_DIR.rglob("*.sql")}
+    assert found == set(allowed)
+    for name, params in allowed.items():
+        for statement in module_statements(name):
+            expression = _parse(statement)
+            assert isinstance(expression, (exp.Merge, exp.Insert, exp.Update, exp.Delete)), (
+                name,
+                statement[:80],
+            )
+            used = {p.name for p in expression.find_all(exp.Placeholder)}
+            assert used <= params, (name, used)
+
+
+def test_procedures_include_the_model_files_the_local_warehouse_runs():
+    text = (MIGRATIONS_DIR / "R__10_procedures.sql").read_text()
+    bodies = {
+        name: body
+        for name, body in re.findall(
+            r"CREATE OR REPLACE PROCEDURE (\S+)\(.*?\$\$(.*?)\$\$", text, flags=re.S
+        )
+    }
+    includes = {
+        name: re.findall(r'\{% include "modules/(\S+)" %\}', body) for name, body in bodies.items()
+    }
+    assert includes == {
+        "RAW.COPY_BATCH_FILES": [],
+        "CORE.LOAD_BATCH": [
+            warehouse_sql.RAW_CLEAR,
+            warehouse_sql.MODEL_MERGE,
+            warehouse_sql.MODEL_REFRESH,
+        ],
+        "CORE.LOAD_PENDING": [],
+        "CORE.REWIND": [warehouse_sql.MODEL_REWIND, warehouse_sql.MODEL_REFRESH],
+    }
+    # No model statement is written by hand in the procedures file.
+    assert "MERGE INTO" not in text and "INSERT INTO" not in text
+    rendered = render(text, VARS)
+    for module in includes["CORE.LOAD_BATCH"] + includes["CORE.REWIND"]:
+        assert (MODULES_DIR / module).read_text() in rendered
+
+
+def test_loader_and_procedure_use_the_same_order_of_steps():
+    """LOAD_BATCH: clear RAW, COPY, merge, refresh, in one transaction; locally the same."""
+    text = (MIGRATIONS_DIR / "R__10_procedures.sql").read_text()
+    body = text[text.index("PROCEDURE CORE.LOAD_BATCH") : text.index("PROCEDURE CORE.LOAD_PENDING")]
+    steps = [
+        body.index(s)
+        for s in (
+            "BEGIN TRANSACTION",
+            "clear_raw_batch.sql",
+            "CALL RAW.COPY_BATCH_FILES",
+            "merge_batch.sql",
+            "refresh_customer_360.sql",
+            "COMMIT",
+            "ROLLBACK",
+        )
+    ]
+    assert steps == sorted(steps)
+
+
+def test_every_deploy_variable_is_defined_and_used():
+    used = set()
+    for path in [*migration_files(), *MODULES_DIR.rglob("*.sql")]:
+        used |= set(re.findall(r"\{\{\s*(\w+)\s*\}\}", path.read_text()))
+    assert used == set(VARS)
+    with pytest.raises(SqlTemplateError, match="'lake_bucket' has no value"):
+        render("URL = 's3://{{ lake_bucket }}/staging/'", {})
+    with pytest.raises(SqlTemplateError, match="unsupported Jinja"):
+        render("{% if prod %}x{% endif %}", VARS)
+
+
+def test_environment_values_land_where_they_should():
+    text = "\n".join(render(p.read_text(), VARS, p.name) for p in migration_files())
+    bucket = VARS["lake_bucket"]
+    # the integration may read the staging prefix only, and the stage points at it
+    assert (
+        re.findall(r"STORAGE_ALLOWED_LOCATIONS = \(([^)]*)\)", text)
+        == [f"'s3://{bucket}/staging/'"] * 2
+    )
+    assert f"URL = 's3://{bucket}/staging/'" in text
+    assert f"STORAGE_AWS_ROLE_ARN = '{VARS['storage_aws_role_arn']}'" in text
+    assert "AUTO_SUSPEND = 60" in text
+    task = next(
+        s for s in _rendered(MIGRATIONS_DIR / "R__20_task.sql") if "CREATE OR REPLACE TASK" in s
+    )
+    assert f"SCHEDULE = 'USING CRON {VARS['load_cron']} {VARS['load_time_zone']}'" in task
+    assert f"ERROR_INTEGRATION = {VARS['error_integration']}" in task
+    assert "SUSPEND_TASK_AFTER_NUM_FAILURES = 3" in task
+    assert task.rstrip().endswith("CALL CORE.LOAD_PENDING()")
+    assert f"AWS_SNS_TOPIC_ARN = '{VARS['sns_topic_arn']}'" in text
+
+
+def _snowflake_columns(table: str) -> list[tuple[str, str]]:
+    for statement in _rendered(MIGRATIONS_DIR / "V1.0.1__schemas_tables.sql"):
+        expression = _parse(statement)
+        if expression.args.get("kind") == "TABLE" and expression.this.this.sql() == table:
+            return [
+                (col.name, SNOWFLAKE_TO_SPARK[col.args["kind"].sql("snowflake")])
+                for col in expression.this.expressions
+            ]
+    raise AssertionError(f"no CREATE TABLE {table}")
+
+
+@pytest.mark.parametrize("group", sorted(STAGING_SCHEMAS))
+def test_raw_tables_equal_the_staging_parquet_contract(group):
+    """Both renderings of RAW (Snowflake DDL, and DuckDB after transpiling) have exactly the
+    staging columns, in order, with the contract's types."""
+    expected = STAGING_SCHEMAS[group]
+    assert all(kind in ARROW_TYPES for _, kind in expected)
+    table = "RAW." + group.replace("/", "_").upper()
+    assert _snowflake_columns(table) == expected
+
+    con = duckdb.connect(":memory:")
+    warehouse_sql.ensure_schema(con)
+    described = con.execute(f"DESCRIBE {table}").fetchall()
+    assert [(r[0], DUCKDB_TO_SPARK[r[1]]) for r in described] == expected
+
+
+def test_local_setup_runs_only_schema_statements_and_is_idempotent():
+    statements = warehouse_sql.local_schema_statements()
+    assert all(
+        s.startswith(("CREATE SCHEMA IF NOT EXISTS", "CREATE TABLE IF NOT EXISTS"))
+        for s in statements
+    )
+    con = duckdb.connect(":memory:")
+    warehouse_sql.ensure_schema(con)
+    warehouse_sql.ensure_schema(con)
+    tables = con.execute(
+        "SELECT table_schema || '.' || table_name FROM information_schema.tables ORDER BY 1"
+    ).fetchall()
+    assert [t for (t,) in tables] == [
+        "analytics.customer_360",
+        "core.customer",
+        "core.customer_history",
+        "core.load_ledger",
+        "core.population",
+        "core.usage_daily",
+        "raw.customers_changes",
+        "raw.customers_state",
+        "raw.population_changes",
+        "raw.population_state",
+        "raw.usage_changes",
+    ]
+
+
+def test_an_unclassified_statement_stops_the_local_setup():
+    with pytest.raises(ValueError, match="no local counterpart decided"):
+        warehouse_sql.runs_locally(_parse("CREATE SEQUENCE RAW.S"), "V9__x.sql")
+
+
+def test_split_statements_keeps_dollar_bodies_quotes_and_comments_whole():
+    text = """
+    -- a comment; with a semicolon
+    CREATE PROCEDURE P() AS $$ BEGIN SELECT 1; SELECT ';'; END; $$;
+    SELECT 'it''s; fine', "odd;name" FROM t; /* block; comment */
+    SELECT 2
+    """
+    assert [" ".join(strip_comments(s).split()) for s in split_statements(text)] == [
+        "CREATE PROCEDURE P() AS $$ BEGIN SELECT 1; SELECT ';'; END; $$",
+        "SELECT 'it''s; fine', \"odd;name\" FROM t",
+        "/* block; comment */ SELECT 2",
+    ]
