@@ -1,0 +1,186 @@
+"""Failure alert: one SNS message per failed, timed-out or aborted pipeline execution.
+
+Two callers:
+- the state machine's Catch path (NotifyFailure state), payload
+  `{"source": "catch", "batch_date", "failure": {"<FailedState>": {"Error", "Cause"}},
+    "execution_arn", "execution_name", "state_machine_arn", "execution_start_time"}`;
+  the local runner passes the same shape (or flat `failed_state`/`error`/`cause` keys);
+- an EventBridge rule on "Step Functions Execution Status Change" (FAILED, TIMED_OUT, ABORTED),
+  for what a Catch cannot see.
+
+One page per execution: a Catch-handled failure ends in the `Fail` state whose error is
+`PipelineFailed`; its FAILED status event is skipped (`should_page`). Everything else pages:
+timeouts, aborts, invalid input, and a failure of NotifyFailure itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Telco360"))
+
+CATCH_HANDLED_ERROR = "PipelineFailed"  # the Error of the ASL's final Fail state
+STATUS_CHANGE = "Step Functions Execution Status Change"
+SUBJECT_MAX = 100  # SNS limit
+CAUSE_MAX = 1500
+
+
+def is_status_event(payload: dict) -> bool:
+    return payload.get("detail-type") == STATUS_CHANGE
+
+
+def should_page(payload: dict) -> bool:
+    """False only for the status event of a failure the Catch path has already paged."""
+    if not is_status_event(payload):
+        return True
+    detail = payload.get("detail") or {}
+    return not (detail.get("status") == "FAILED" and detail.get("error") == CATCH_HANDLED_ERROR)
+
+
+def readable_cause(cause: str | None) -> str:
+    """Turn the JSON causes of Lambda and Glue into one readable paragraph, trimmed."""
+    if not cause:
+        return "(no cause given)"
+    text = cause.strip()
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        doc = None
+    if isinstance(doc, dict):
+        if "errorMessage" in doc or "errorType" in doc:  # a Lambda function error
+            text = f"{doc.get('errorType', 'Error')}: {doc.get('errorMessage', '')}".strip()
+        elif "JobRunState" in doc:  # a Glue job run that ended badly (.sync)
+            seconds = doc.get("ExecutionTime")
+            took = f" after {seconds} s" if seconds is not None else ""
+            text = (
+                f"Glue job {doc.get('JobName', '?')} run {doc.get('Id', '?')} ended "
+                f"{doc['JobRunState']}{took}: {doc.get('ErrorMessage') or 'no error message'}"
+            )
+    text = " ".join(text.split())
+    return text if len(text) <= CAUSE_MAX else text[: CAUSE_MAX - 1] + "…"
+
+
+def console_url(execution_arn: str | None) -> str:
+    if not execution_arn or not execution_arn.startswith("arn:"):
+        return "(no console link: not an AWS execution)"
+    region = execution_arn.split(":")[3]
+    return (
+        f"https://{region}.console.aws.amazon.com/states/home?region={region}"
+        f"#/v2/executions/details/{execution_arn}"
+    )
+
+
+def _batch_date_from_input(raw_input: str | None) -> str | None:
+    try:
+        doc = json.loads(raw_input or "{}")
+    except ValueError:
+        return None
+    if not isinstance(doc, dict):
+        return None
+    scheduled = doc.get("scheduled_time")
+    return doc.get("batch_date") or (scheduled[:10] if isinstance(scheduled, str) else None)
+
+
+def _facts(payload: dict) -> dict:
+    """The alert's facts, from either caller's payload."""
+    if is_status_event(payload):
+        detail = payload.get("detail") or {}
+        status = detail.get("status", "FAILED")
+        return {
+            "status": status,
+            "failed_state": {"TIMED_OUT": "execution timeout", "ABORTED": "execution aborted"}.get(
+                status, "execution"
+            ),
+            "error": detail.get("error") or {"TIMED_OUT": "States.Timeout"}.get(status, status),
+            "cause": detail.get("cause"),
+            "batch_date": _batch_date_from_input(detail.get("input")),
+            "execution_name": detail.get("name"),
+            "execution_arn": detail.get("executionArn"),
+        }
+    failure = payload.get("failure") or {}
+    if failure:
+        failed_state, error_doc = next(iter(failure.items()))
+    else:
+        failed_state = payload.get("failed_state") or "unknown state"
+        error_doc = {"Error": payload.get("error"), "Cause": payload.get("cause")}
+    return {
+        "status": "FAILED",
+        "failed_state": failed_state,
+        "error": error_doc.get("Error") or "unknown error",
+        "cause": error_doc.get("Cause"),
+        "batch_date": payload.get("batch_date"),
+        "execution_name": payload.get("execution_name"),
+        "execution_arn": payload.get("execution_arn"),
+    }
+
+
+def build_alert(payload: dict, environment: str | None = None) -> dict:
+    """{"subject", "message", "attributes"} for one failed execution."""
+    env = environment or os.environ.get("ENVIRONMENT_NAME", "local")
+    facts = _facts(payload)
+    batch = facts["batch_date"] or "unknown date"
+    subject = f"[telco360 {env}] {facts['status']}: {facts['failed_state']}, batch {batch}"
+    subject = " ".join(subject.split())  # SNS subjects: one line
+    if len(subject) > SUBJECT_MAX:
+        subject = subject[: SUBJECT_MAX - 3] + "..."
+    message = "\n".join(
+        [
+            f"The Telco Customer 360 pipeline ({env}) did not complete.",
+            "",
+            f"Failed state:  {facts['failed_state']}",
+            f"Status:        {facts['status']}",
+            f"Error:         {facts['error']}",
+            f"Cause:         {readable_cause(facts['cause'])}",
+            f"Batch date:    {batch}",
+            f"Execution:     {facts['execution_name'] or '(unknown)'}",
+            f"Console:       {console_url(facts['execution_arn'])}",
+            "",
+            "Nothing after the failed step ran; the batch is not committed. Fix the cause, then",
+            f'start a new execution with {{"batch_date": "{batch}"}} (see docs/AWS.md, Operating).',
+        ]
+    )
+    return {
+        "subject": subject,
+        "message": message,
+        "attributes": {
+            "environment": env,
+            "failed_state": facts["failed_state"],
+            "batch_date": batch,
+            "error": str(facts["error"]),
+        },
+    }
+
+
+def _sns():
+    import boto3
+
+    return boto3.client("sns")
+
+
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@logger.inject_lambda_context(log_event=True)
+def lambda_handler(event: dict, context) -> dict:
+    execution_name = event.get("execution_name") or (event.get("detail") or {}).get("name")
+    logger.set_correlation_id(execution_name)
+    if not should_page(event):
+        logger.info("already paged by the Catch path; not paging twice")
+        return {"published": False, "reason": "failure already paged by NotifyFailure"}
+    alert = build_alert(event)
+    response = _sns().publish(
+        TopicArn=os.environ["ALERT_TOPIC_ARN"],
+        Subject=alert["subject"],
+        Message=alert["message"],
+        MessageAttributes={
+            k: {"DataType": "String", "StringValue": v} for k, v in alert["attributes"].items()
+        },
+    )
+    metrics.add_metric(name="AlertsPublished", unit=MetricUnit.Count, value=1)
+    logger.info("alert published", extra={"subject": alert["subject"]})
+    return {"published": True, "message_id": response["MessageId"], "subject": alert["subject"]}
