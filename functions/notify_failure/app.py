@@ -171,6 +171,7 @@ def lambda_handler(event: dict, context) -> dict:
     logger.set_correlation_id(execution_name)
     if not should_page(event):
         logger.info("already paged by the Catch path; not paging twice")
+        metrics.add_metric(name="AlertsDeduplicated", unit=MetricUnit.Count, value=1)
         return {"published": False, "reason": "failure already paged by NotifyFailure"}
     alert = build_alert(event)
     response = _sns().publish(
