@@ -11,9 +11,12 @@ STAMP := $(VENV)/.synced
 export SPARK_LOCAL_IP ?= 127.0.0.1
 export PYSPARK_PYTHON ?= $(abspath $(VENV)/bin/python)
 export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= eu-west-1
+export BC_SKIP_MAPPING := TRUE
+ASL := statemachines/pipeline.asl.json
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: help run test lint format embed build bench clean check-python check-java venv
+.PHONY: help run test lint format embed build bench clean check-python check-java venv tools
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -43,9 +46,32 @@ run: check-java $(STAMP)  ## run the main job: every pending batch from landing 
 test: check-java $(STAMP)  ## run the whole test suite
 	$(VENV)/bin/pytest
 
-lint: $(STAMP)  ## static checks
+# AWS tools, each in its own venv under .tools/ (aws-sam-cli and checkov pin conflicting
+# boto3 versions), pinned by tools/*-requirements.txt; ASL linters pinned by package-lock.json.
+$(TOOLS)/%/.installed: tools/%-requirements.txt | $(UV)
+	@$(UV) venv --quiet --allow-existing --python $(PYTHON) $(TOOLS)/$*
+	@$(UV) pip sync --quiet --python $(TOOLS)/$*/bin/python $<
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@npm ci --no-audit --no-fund --silent
+	@touch $@
+
+AWS_TOOLS := $(TOOLS)/sam/.installed $(TOOLS)/cfn-lint/.installed $(TOOLS)/checkov/.installed node_modules/.installed
+
+tools: $(AWS_TOOLS)  ## install the pinned AWS lint/build tools into .tools/ and node_modules/
+
+lint: $(STAMP) $(AWS_TOOLS)  ## static checks: ruff, SAM, cfn-lint, two ASL linters, checkov
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(TOOLS)/sam/bin/sam validate --lint
+	$(TOOLS)/cfn-lint/bin/cfn-lint template.yaml
+	node_modules/.bin/asl-validator --json-path $(ASL)
+	node_modules/.bin/statelint $(ASL)
+	$(TOOLS)/checkov/bin/checkov --quiet --compact --framework cloudformation -f template.yaml
+
+build: $(AWS_TOOLS)  ## sam build (no Docker needed): Lambdas for python3.13/arm64 + contract layer
+	$(TOOLS)/sam/bin/sam build
 
 format: $(STAMP)  ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .
