@@ -39,7 +39,9 @@ def render(text: str, variables: dict[str, str], where: str = "script") -> str:
         path = MODULES_DIR / name.removeprefix("modules/")
         if not path.is_file():
             raise SqlTemplateError(f"{where}: include {match.group(1)!r}: no such file in {path}")
-        return render(path.read_text(encoding="utf-8"), variables, str(path))
+        text = render(path.read_text(encoding="utf-8"), variables, str(path))
+        # Jinja drops a template's single trailing newline (keep_trailing_newline=False).
+        return text.removesuffix("\n")
 
     text = _INCLUDE.sub(include, text)
 
