@@ -573,11 +573,11 @@ def read_lines(spark, paths: list[str]):
     )
 
 
-def summarize_blocks(lines):
+def summarize_blocks(lines, *by: str):
     """Per file block: lines, non-blank lines, first `mid` and first line (line 1 = header)."""
     from pyspark.sql import functions as F
 
-    return lines.groupBy("file_name", "block_start").agg(
+    return lines.groupBy(*by, "file_name", "block_start").agg(
         F.count(F.lit(1)).alias("lines"),
         F.sum((F.btrim("value", F.lit(TRIM_CHARS)) != "").cast("long")).alias("non_blank"),
         F.min("mid").alias("min_mid"),
@@ -716,8 +716,12 @@ def _rules(column: Column, is_key: bool):
     if number is not None and (column.minimum is not None or column.maximum is not None):
         low = F.lit(True) if column.minimum is None else number >= F.lit(column.minimum)
         high = F.lit(True) if column.maximum is None else number <= F.lit(column.maximum)
-        bounds = f"[{column.minimum}, {column.maximum}]"
-        checks.append((OUT_OF_RANGE, ~(low & high), detail(f"outside {bounds}")))
+        bounds = " and ".join(
+            f"{op} {bound:g}"
+            for op, bound in ((">=", column.minimum), ("<=", column.maximum))
+            if bound is not None
+        )
+        checks.append((OUT_OF_RANGE, ~(low & high), detail(f"not {bounds}")))
 
     # Comparisons with NULL are NULL: a check that cannot tell is not a failure.
     checks = [(code, F.coalesce(cond, F.lit(False)), text) for code, cond, text in checks]
@@ -809,7 +813,7 @@ def standardized_rows(checked, feed: Feed):
 class FeedInput:
     feed: Feed
     files: list[SourceFile]
-    lines: object  # DataFrame of read_lines
+    lines: object  # this feed's rows of read_batch_lines
     blocks: list[dict]  # per file block: file_name, block_start, line_offset, min_mid
     rows_read: int
 
@@ -818,35 +822,58 @@ class FeedInput:
         return sorted({d for f in self.files for d in f.drift})
 
 
-def inspect_feed(spark, lake_root: str, batch_date: str, feed: Feed, names: list[str]):
-    """Read the headers and line counts of a feed's files (one small Spark action)."""
-    folder = batch_path("raw", feed.name, batch_date)
-    paths = [join(lake_root, folder, n) for n in names]
-    lines = read_lines(spark, paths)
+def read_batch_lines(spark, lake_root: str, batch_date: str, found: dict[str, list[str]]):
+    """The lines of every file of the batch, tagged with their feed, cached.
+
+    Cached so that the header check, the line numbering and both outputs see one read: the
+    `mid` values used for line numbers are then fixed, and the files are read only once."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    frames = []
+    for feed, names in found.items():
+        folder = batch_path("raw", feed, batch_date)
+        paths = [join(lake_root, folder, n) for n in names]
+        frames.append(read_lines(spark, paths).withColumn("feed", F.lit(feed)))
+    lines = frames[0]
+    for frame in frames[1:]:
+        lines = lines.unionByName(frame)
+    return lines.persist(StorageLevel.MEMORY_AND_DISK)
+
+
+def inspect_batch(lines, batch_date: str, found: dict[str, list[str]]) -> list[FeedInput]:
+    """Check every header and count every feed's rows (one small Spark job for the batch)."""
+    from pyspark.sql import functions as F
+
     summary = sorted(
-        summarize_blocks(lines).collect(), key=lambda r: (r["file_name"], r["block_start"])
+        summarize_blocks(lines, "feed").collect(),
+        key=lambda r: (r["feed"], r["file_name"], r["block_start"]),
     )
-    files = []
-    blocks = []
-    rows_read = 0
-    for name in names:
-        mine = [r for r in summary if r["file_name"] == name]
-        header = mine[0]["first_line"] if mine and mine[0]["block_start"] == 0 else None
-        files.append(parse_header(feed, f"{folder}/{name}", header))
-        offset = 0
-        for r in mine:
-            blocks.append(
-                {
-                    "file_name": name,
-                    "block_start": r["block_start"],
-                    "line_offset": offset,
-                    "min_mid": r["min_mid"],
-                }
-            )
-            offset += r["lines"]
-            rows_read += r["non_blank"]
-        rows_read -= 1  # the header line
-    return FeedInput(feed, files, lines, blocks, rows_read)
+    sources = []
+    for feed_name, names in found.items():
+        feed = FEEDS[feed_name]
+        folder = batch_path("raw", feed_name, batch_date)
+        files, blocks, rows_read = [], [], 0
+        for name in names:
+            mine = [r for r in summary if r["feed"] == feed_name and r["file_name"] == name]
+            header = mine[0]["first_line"] if mine and mine[0]["block_start"] == 0 else None
+            files.append(parse_header(feed, f"{folder}/{name}", header))
+            offset = 0
+            for r in mine:
+                blocks.append(
+                    {
+                        "file_name": name,
+                        "block_start": r["block_start"],
+                        "line_offset": offset,
+                        "min_mid": r["min_mid"],
+                    }
+                )
+                offset += r["lines"]
+                rows_read += r["non_blank"]
+            rows_read -= 1  # the header line
+        mine = lines.where(F.col("feed") == feed_name).drop("feed")
+        sources.append(FeedInput(feed, files, mine, blocks, rows_read))
+    return sources
 
 
 def _layout_frame(spark, source: FeedInput):
@@ -896,44 +923,53 @@ def _write(frame, uri: str, rows: int) -> None:
 
 
 def process_feed(spark, lake_root: str, batch_date: str, source: FeedInput) -> dict:
-    """Write one feed's standardized and quarantine folders; return its metrics."""
+    """Write one feed's standardized and quarantine folders; return its metrics.
+
+    The counts are Spark observations collected while writing: no extra pass over the data."""
     from pyspark import StorageLevel
+    from pyspark.sql import Observation
     from pyspark.sql import functions as F
 
     feed = source.feed
+    std_uri = join(lake_root, batch_path("standardized", feed.name, batch_date))
+    quarantine_uri = join(lake_root, batch_path("quarantine", feed.name, batch_date))
+    one = F.count(F.lit(1))
+    accepted_seen, standardized_seen, quarantine_seen = (
+        Observation(f"{feed.name}_{n}") for n in ("accepted", "standardized", "quarantined")
+    )
     checked = check_feed(spark, source, batch_date).persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        # One pass over the classified rows gives every count the metrics need.
-        bad = F.size("reason_codes") > 0
-        counts = checked.agg(
-            F.count(F.lit(1)).alias("rows"),
-            F.sum(bad.cast("long")).alias("quarantined"),
+        accepted = accepted_rows(checked).observe(accepted_seen, one.alias("rows"))
+        standardized = deduplicate(accepted, feed).observe(standardized_seen, one.alias("rows"))
+        _write(standardized, std_uri, source.rows_read)
+        quarantined = quarantined_rows(checked).observe(
+            quarantine_seen,
+            one.alias("rows"),
             *[
                 F.sum(F.array_contains("reason_codes", code).cast("long")).alias(code)
                 for code in REASON_CODES
             ],
-        ).first()
-        rows = counts["rows"]
-        quarantined = counts["quarantined"] or 0
-        if rows != source.rows_read:
-            raise AccountingError(
-                f"feed {feed.name!r}, batch {batch_date}: read {source.rows_read} data lines "
-                f"but classified {rows}; nothing was published for this feed (report this bug)"
-            )
-        std_uri = join(lake_root, batch_path("standardized", feed.name, batch_date))
-        quarantine_uri = join(lake_root, batch_path("quarantine", feed.name, batch_date))
-        _write(standardized_rows(checked, feed), std_uri, rows - quarantined)
-        _write(quarantined_rows(checked), quarantine_uri, quarantined)
+        )
+        _write(quarantined, quarantine_uri, source.rows_read)
     finally:
         checked.unpersist()
-    standardized = spark.read.parquet(std_uri).count()  # from Parquet footers, no data scan
+    q = quarantine_seen.get
+    rows_quarantined = q["rows"]
+    rows_accepted = accepted_seen.get["rows"]
+    rows_standardized = standardized_seen.get["rows"]
+    if rows_accepted + rows_quarantined != source.rows_read:
+        raise AccountingError(
+            f"feed {feed.name!r}, batch {batch_date}: read {source.rows_read} data lines but "
+            f"classified {rows_accepted + rows_quarantined}; the metrics were not written, so "
+            "the batch is not published (report this bug)"
+        )
     return {
         "files": [f.source_file for f in source.files],
-        "rows_read": rows,
-        "rows_standardized": standardized,
-        "rows_quarantined": quarantined,
-        "duplicates_dropped": rows - quarantined - standardized,
-        "quarantined_by_reason": {c: counts[c] for c in REASON_CODES if counts[c]},
+        "rows_read": source.rows_read,
+        "rows_standardized": rows_standardized,
+        "rows_quarantined": rows_quarantined,
+        "duplicates_dropped": rows_accepted - rows_standardized,
+        "quarantined_by_reason": {c: q[c] for c in REASON_CODES if q[c]},
         "schema_drift": source.drift,
     }
 
@@ -948,14 +984,18 @@ def run(spark, lake_root: str, batch_date: str) -> dict:
     missing = [f for f in REQUIRED_FEEDS if f not in found]
     if missing:  # the pre-flight check stops such a batch; a manual run carries on
         log.warning("batch %s: required feed(s) not delivered: %s", batch_date, missing)
-    # Every header of every file first: a schema break must leave the lake untouched.
-    sources = [inspect_feed(spark, lake_root, batch_date, FEEDS[f], n) for f, n in found.items()]
-    # Job B treats the metrics file as "job A finished": remove it before rewriting the batch.
-    delete_tree(join(lake_root, "standardized/_metrics", f"ingest_date={batch_date}"))
-    feeds = {}
-    for source in sources:
-        feeds[source.feed.name] = process_feed(spark, lake_root, batch_date, source)
-        log.info("batch %s, feed %s: %s", batch_date, source.feed.name, feeds[source.feed.name])
+    lines = read_batch_lines(spark, lake_root, batch_date, found)
+    try:
+        # Every header of every file first: a schema break must leave the lake untouched.
+        sources = inspect_batch(lines, batch_date, found)
+        # Job B takes the metrics file as "job A finished": remove it before rewriting.
+        delete_tree(join(lake_root, "standardized/_metrics", f"ingest_date={batch_date}"))
+        feeds = {}
+        for source in sources:
+            feeds[source.feed.name] = process_feed(spark, lake_root, batch_date, source)
+            log.info("batch %s, feed %s: %s", batch_date, source.feed.name, feeds[source.feed.name])
+    finally:
+        lines.unpersist()
     metrics = {
         "batch_date": batch_date,
         "contract_version": CONTRACT_VERSION,

@@ -1,0 +1,408 @@
+"""Glue job A on hand-written exports: every normalization, every quarantine reason, exact
+accounting, the IBM-like real export, schema breaks and re-runs.
+
+The job runs once per fixture lake (module-scoped); the assertions read its Parquet output with
+DuckDB, so they cost no Spark actions and also prove other engines can read the files.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import load_module
+
+job = load_module("glue/clean_standardize.py", "telco360_glue_clean_standardize")
+
+FIXTURES = Path(__file__).parent / "data" / "clean"
+DIRTY_DATE = "2026-11-02"
+IBM_DATE = "2026-11-01"
+
+
+def copy_lake(name: str, tmp: Path) -> Path:
+    lake = tmp / name
+    shutil.copytree(FIXTURES / name, lake)
+    return lake
+
+
+def rows(lake: Path, zone: str, feed: str, date: str, columns: str = "*") -> list[tuple]:
+    files = f"{lake}/{zone}/{feed}/ingest_date={date}/*.parquet"
+    return duckdb.sql(
+        f"select {columns} from read_parquet('{files}') order by source_file, source_line"
+    ).fetchall()
+
+
+def src(feed: str, name: str | None = None, date: str = DIRTY_DATE) -> str:
+    return f"raw/{feed}/ingest_date={date}/{name or feed}.csv"
+
+
+@pytest.fixture(scope="module")
+def dirty(spark, tmp_path_factory):
+    lake = copy_lake("dirty", tmp_path_factory.mktemp("clean"))
+    return lake, job.run(spark, str(lake), DIRTY_DATE)
+
+
+@pytest.fixture(scope="module")
+def ibm(spark, tmp_path_factory):
+    lake = copy_lake("ibm_like", tmp_path_factory.mktemp("clean"))
+    return lake, job.run(spark, str(lake), IBM_DATE)
+
+
+# --------------------------------------------------------------------------------------------
+# Dirty batch: accounting, quarantine, normalization
+# --------------------------------------------------------------------------------------------
+
+
+def test_dirty_batch_metrics_account_for_every_row_exactly(dirty):
+    lake, metrics = dirty
+    written = json.loads(
+        (lake / f"standardized/_metrics/ingest_date={DIRTY_DATE}/metrics.json").read_text()
+    )
+    assert written == metrics
+    assert metrics["batch_date"] == DIRTY_DATE
+    assert metrics["job"] == "clean_standardize"
+    assert metrics["contract_version"] == 1
+
+    def feed(files, read, std, quar, dup, reasons, drift=()):
+        return {
+            "files": files,
+            "rows_read": read,
+            "rows_standardized": std,
+            "rows_quarantined": quar,
+            "duplicates_dropped": dup,
+            "quarantined_by_reason": reasons,
+            "schema_drift": list(drift),
+        }
+
+    assert metrics["feeds"] == {
+        # 13 physical lines: header, 10 rows, 2 trailing blank lines (not rows)
+        "demographics": feed(
+            [src("demographics")],
+            10,
+            3,
+            6,
+            1,
+            {
+                "wrong_field_count": 1,
+                "missing_key": 1,
+                "malformed_key": 1,
+                "unparseable_number": 1,
+                "unparseable_boolean": 1,
+                "unknown_category": 1,
+                "missing_required": 1,
+                "out_of_range": 1,
+            },
+        ),
+        "location": feed(
+            [src("location")],
+            7,
+            2,
+            5,
+            0,
+            {
+                "wrong_field_count": 2,
+                "malformed_value": 1,
+                "unparseable_number": 1,
+                "out_of_range": 1,
+            },
+            ["Location ID"],
+        ),
+        "population": feed(
+            [src("population")],
+            6,
+            2,
+            4,
+            0,
+            {"missing_key": 1, "malformed_key": 1, "unparseable_number": 1, "out_of_range": 1},
+        ),
+        "services": feed(
+            [src("services", "services_a"), src("services", "services_b")],
+            8,
+            4,
+            3,
+            1,
+            {
+                "malformed_key": 1,
+                "unparseable_number": 1,
+                "unknown_category": 1,
+                "missing_required": 1,
+                "out_of_range": 1,
+            },
+            ["Service ID"],
+        ),
+        "status": feed(
+            [src("status")],
+            5,
+            3,
+            2,
+            0,
+            {"unparseable_boolean": 1, "unknown_category": 1, "out_of_range": 2},
+            ["Status ID"],
+        ),
+        "usage": feed(
+            [src("usage")],
+            7,
+            1,
+            5,
+            1,
+            {"missing_key": 1, "unparseable_number": 1, "unparseable_date": 2, "out_of_range": 1},
+        ),
+    }
+    for name, m in metrics["feeds"].items():
+        assert m["rows_read"] == (
+            m["rows_standardized"] + m["rows_quarantined"] + m["duplicates_dropped"]
+        ), name
+        assert len(rows(lake, "standardized", name, DIRTY_DATE)) == m["rows_standardized"]
+        assert len(rows(lake, "quarantine", name, DIRTY_DATE)) == m["rows_quarantined"]
+
+
+def test_quarantined_rows_keep_original_line_file_line_number_and_reasons(dirty):
+    lake, _ = dirty
+    cols = "source_file, source_line, reason_codes"
+    demo = src("demographics")
+    assert rows(lake, "quarantine", "demographics", DIRTY_DATE, cols) == [
+        (demo, 4, ["out_of_range"]),
+        (demo, 5, ["unknown_category", "unparseable_boolean", "unparseable_number"]),
+        (demo, 6, ["missing_key"]),
+        (demo, 7, ["malformed_key"]),  # `7590-vhveg`: never upper-cased into shape
+        (demo, 8, ["missing_required"]),  # Gender is a single space
+        (demo, 9, ["wrong_field_count"]),
+    ]
+    loc = src("location")
+    assert rows(lake, "quarantine", "location", DIRTY_DATE, cols) == [
+        (loc, 3, ["malformed_value"]),  # zip code 9006
+        (loc, 4, ["out_of_range"]),  # latitude 134.1
+        (loc, 5, ["unparseable_number"]),
+        (loc, 6, ["wrong_field_count"]),  # a quoted city with a line break: both halves
+        (loc, 7, ["wrong_field_count"]),
+    ]
+    pop = src("population")
+    assert rows(lake, "quarantine", "population", DIRTY_DATE, cols) == [
+        (pop, 3, ["malformed_key"]),  # zip code is the population key
+        (pop, 4, ["missing_key"]),
+        (pop, 5, ["out_of_range"]),
+        (pop, 6, ["unparseable_number"]),  # "12,345"
+    ]
+    svc = src("services", "services_a")
+    assert rows(lake, "quarantine", "services", DIRTY_DATE, cols) == [
+        (svc, 5, ["unknown_category"]),  # Three Year
+        (svc, 6, ["missing_required", "unparseable_number"]),  # n/a; blank Total Revenue
+        (svc, 7, ["malformed_key", "out_of_range"]),  # 0010-ABCD; -5.00
+    ]
+    st = src("status")
+    assert rows(lake, "quarantine", "status", DIRTY_DATE, cols) == [
+        (st, 4, ["out_of_range"]),
+        (st, 6, ["out_of_range", "unknown_category", "unparseable_boolean"]),
+    ]
+    us = src("usage")
+    assert rows(lake, "quarantine", "usage", DIRTY_DATE, cols) == [
+        (us, 3, ["unparseable_date"]),  # 2026-13-01
+        (us, 4, ["unparseable_date"]),  # 11/01/2026
+        (us, 5, ["out_of_range"]),
+        (us, 6, ["unparseable_number"]),  # NaN
+        (us, 7, ["missing_key"]),  # usage date is part of the usage key
+    ]
+    detail = rows(lake, "quarantine", "status", DIRTY_DATE, "ingest_date, raw_line, reason_detail")
+    assert detail[1] == (
+        date(2026, 11, 2),
+        "XXXXXX0000,0008-ASDFG,1,Q5,3,Left,Maybe,2,101,5302,Bored,Moved",
+        "Quarter: unknown category 'Q5'; Customer Status: unknown category 'Left'; "
+        "Churn Label: not Yes/No 'Maybe'; Churn Value: not >= 0 and <= 1 '2'; "
+        "Churn Score: not >= 0 and <= 100 '101'; Churn Category: unknown category 'Bored'",
+    )
+    raw = rows(lake, "quarantine", "location", DIRTY_DATE, "raw_line, reason_detail")
+    assert raw[3] == (
+        'GHIJKL,0009-ZXCVB,1,United States,California,"Santa',
+        "unbalanced quote (a quoted field may contain a line break)",
+    )
+    wrong = rows(lake, "quarantine", "demographics", DIRTY_DATE, "raw_line, reason_detail")
+    assert wrong[5] == (
+        "0007-QWERT,1,Female,25,Yes,No,No,No",
+        "expected 9 fields (as in the header), found 8",
+    )
+
+
+def test_standardized_rows_are_trimmed_typed_canonical_with_lineage(dirty):
+    lake, _ = dirty
+    demo = src("demographics")
+    # BOM header, whitespace, `male`/`no`/`NO`, `65.0` as an integer, `Y`/`TRUE`/`false`;
+    # line 11 repeats line 2 exactly and is dropped as a duplicate.
+    assert rows(lake, "standardized", "demographics", DIRTY_DATE, "* exclude (ingest_date)") == [
+        ("0002-ORFBO", 1, "Female", 37, False, False, True, False, 0, demo, 2),
+        ("0003-MKNFE", 1, "Male", 46, False, False, False, False, 0, demo, 3),
+        ("0008-ASDFG", 1, "Male", 65, False, True, True, False, 1, demo, 10),
+    ]
+    # Columns matched by name although the header is reordered, upper/lower-cased and padded.
+    assert rows(
+        lake,
+        "standardized",
+        "location",
+        DIRTY_DATE,
+        "customer_id, city, zip_code, lat_long, latitude",
+    ) == [
+        ("0002-ORFBO", "Los Angeles", "90022", "34.02381, -118.156582", 34.02381),
+        ("0008-ASDFG", "San Francisco", "94102", "37.7793, -122.4193", 37.7793),
+    ]
+    money = (
+        "customer_id, quarter, offer, internet_type, contract, payment_method, multiple_lines, "
+        "monthly_charge, total_charges, total_refunds, total_extra_data_charges, source_file, "
+        "source_line"
+    )
+    a, b = src("services", "services_a"), src("services", "services_b")
+    assert rows(lake, "standardized", "services", DIRTY_DATE, money) == [
+        # float noise and half-up: 494.00000000000006 -> 494.00, 0.125 -> 0.13
+        ("0002-ORFBO", "Q3", "None", "Cable", "One Year", "Credit Card", False,
+         Decimal("65.60"), Decimal("494.00"), Decimal("0.13"), Decimal("0.00"), a, 2),
+        # other spellings -> canonical; its canonical twin in services_b line 2 is a duplicate
+        ("0003-MKNFE", "Q3", "None", "Fiber Optic", "Month-to-Month", "Credit Card", True,
+         Decimal("59.90"), Decimal("542.40"), Decimal("38.33"), Decimal("10.00"), a, 3),
+        # Total Charges is a single space in a first month: kept, NULL
+        ("0004-TLHLJ", "Q3", "Offer E", "DSL", "Two Year", "Bank Withdrawal", False,
+         Decimal("73.90"), None, Decimal("0.00"), Decimal("0.00"), a, 4),
+        ("0011-HJKLM", "Q3", "Offer C", "Cable", "Two Year", "Mailed Check", False,
+         Decimal("45.25"), Decimal("1086.00"), Decimal("0.00"), Decimal("0.00"), b, 3),
+    ]  # fmt: skip
+    assert rows(
+        lake,
+        "standardized",
+        "status",
+        DIRTY_DATE,
+        "customer_id, customer_status, churn_label, churn_category, churn_reason",
+    ) == [
+        ("0002-ORFBO", "Stayed", False, None, None),  # optional category/reason empty -> NULL
+        ("0003-MKNFE", "Churned", True, "Competitor", "Competitor made better offer"),
+        ("0005-ABCDE", "Churned", True, "Dissatisfaction", "Product dissatisfaction, again"),
+    ]
+    assert rows(lake, "standardized", "population", DIRTY_DATE, "id, zip_code, population") == [
+        (1, "90022", 68701),
+        (6, "90401", 92000),
+    ]
+    assert rows(lake, "standardized", "usage", DIRTY_DATE, "* exclude (source_file)") == [
+        ("0002-ORFBO", date(2026, 11, 1), 1.25, 30, 4, 0,
+         date(2026, 11, 2), 2),
+    ]  # fmt: skip
+
+
+def test_standardized_parquet_has_contract_names_types_and_lineage(dirty):
+    lake, _ = dirty
+    folder = f"{lake}/standardized/services/ingest_date={DIRTY_DATE}/*.parquet"
+    schema = duckdb.sql(f"describe select * from read_parquet('{folder}')").fetchall()
+    types = {name: kind for name, kind, *_ in schema}
+    names = [name for name, *_ in schema]
+    feed = job.FEEDS["services"]
+    assert names == [*feed.column_names, "ingest_date", "source_file", "source_line"]
+    assert types["monthly_charge"] == "DECIMAL(12,2)"
+    assert types["total_charges"] == "DECIMAL(12,2)"
+    assert types["phone_service"] == "BOOLEAN"
+    assert types["tenure_in_months"] == "INTEGER"
+    assert types["ingest_date"] == "DATE"
+    assert types["source_line"] == "INTEGER"
+    q = f"{lake}/quarantine/services/ingest_date={DIRTY_DATE}/*.parquet"
+    qschema = duckdb.sql(f"describe select * from read_parquet('{q}')").fetchall()
+    assert [(n, t) for n, t, *_ in qschema] == [
+        ("ingest_date", "DATE"),
+        ("source_file", "VARCHAR"),
+        ("source_line", "INTEGER"),
+        ("raw_line", "VARCHAR"),
+        ("reason_codes", "VARCHAR[]"),
+        ("reason_detail", "VARCHAR"),
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# A real export of this kind: clean, CRLF, no final newline, IBM's ID columns, float noise
+# --------------------------------------------------------------------------------------------
+
+
+def test_ibm_like_export_is_fully_standardized_with_exact_money(ibm):
+    lake, metrics = ibm
+    assert sorted(metrics["feeds"]) == [
+        "demographics",
+        "location",
+        "population",
+        "services",
+        "status",
+    ]
+    for name, m in metrics["feeds"].items():
+        assert (m["rows_read"], m["rows_standardized"], m["rows_quarantined"]) == (3, 3, 0), name
+        assert m["duplicates_dropped"] == 0 and m["quarantined_by_reason"] == {}, name
+        assert rows(lake, "quarantine", name, IBM_DATE) == [], name
+    drift = {name: m["schema_drift"] for name, m in metrics["feeds"].items()}
+    assert drift == {
+        "demographics": [],
+        "location": ["Location ID"],
+        "population": [],
+        "services": ["Service ID"],
+        "status": ["Status ID"],
+    }
+    money = "customer_id, monthly_charge, total_charges, total_revenue, source_line"
+    assert rows(lake, "standardized", "services", IBM_DATE, money) == [
+        ("8779-QRDMV", Decimal("39.65"), Decimal("39.65"), Decimal("59.65"), 2),
+        ("7495-OOKFY", Decimal("80.65"), Decimal("633.30"), Decimal("1024.10"), 3),
+        ("1658-BYGOY", Decimal("95.45"), Decimal("1752.55"), Decimal("1910.88"), 4),
+    ]
+    # The last line has no newline and CRLF endings leave no stray \r in the last column.
+    assert rows(lake, "standardized", "population", IBM_DATE, "zip_code, population") == [
+        ("90022", 68701),
+        ("90063", 55668),
+        ("90065", 47534),
+    ]
+    assert rows(lake, "standardized", "status", IBM_DATE, "churn_reason")[-1] == (
+        "Competitor made better offer",
+    )
+
+
+def test_rerun_replaces_the_batch_and_gives_the_same_output(spark, ibm):
+    lake, first = ibm
+    before = {f: rows(lake, "standardized", f, IBM_DATE) for f in first["feeds"]}
+    stray = lake / f"standardized/demographics/ingest_date={IBM_DATE}/part-stale.parquet"
+    shutil.copy(next(stray.parent.glob("*.parquet")), stray)  # would double rows if appended
+    again = job.run(spark, str(lake), IBM_DATE)
+    assert again == first
+    assert {f: rows(lake, "standardized", f, IBM_DATE) for f in first["feeds"]} == before
+    assert not stray.exists()
+
+
+# --------------------------------------------------------------------------------------------
+# Inputs the job refuses: nothing is written
+# --------------------------------------------------------------------------------------------
+
+
+def test_schema_break_names_feed_file_and_column_and_writes_nothing(spark, tmp_path):
+    lake = copy_lake("schema_break", tmp_path)
+    with pytest.raises(job.SchemaMismatch) as caught:
+        job.run(spark, str(lake), "2026-11-03")
+    message = str(caught.value)
+    assert "feed 'services'" in message
+    assert "raw/services/ingest_date=2026-11-03/services.csv" in message
+    assert "'Total Revenue'" in message
+    assert sorted(p.name for p in lake.iterdir()) == ["raw"]  # demographics was fine: not written
+
+
+def test_cli_reports_a_schema_break_with_exit_code_2(tmp_path, capsys):
+    lake = copy_lake("schema_break", tmp_path)
+    code = job.main(["--lake_root", str(lake), "--batch_date", "2026-11-03"])
+    assert code == 2
+    assert "missing contract column(s) 'Total Revenue'" in capsys.readouterr().err
+
+
+def test_batch_without_raw_folder_raises_no_input_files(spark, tmp_path):
+    with pytest.raises(job.NoInputFiles, match="2026-12-24"):
+        job.run(spark, str(tmp_path), "2026-12-24")
+
+
+def test_header_matching_is_by_trimmed_case_insensitive_name():
+    feed = job.FEEDS["population"]
+    layout = job.parse_header(feed, "raw/population/x.csv", "\ufeff zip code ,Extra, POPULATION,id")
+    assert layout.positions == {"zip_code": 0, "population": 2, "id": 3}
+    assert layout.drift == ("Extra",)
+    assert layout.field_count == 4
+    with pytest.raises(job.SchemaMismatch, match="file is empty"):
+        job.parse_header(feed, "raw/population/x.csv", None)
+    with pytest.raises(job.SchemaMismatch, match="appears twice"):
+        job.parse_header(feed, "raw/population/x.csv", "ID,Zip Code,Population,id")
