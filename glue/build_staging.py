@@ -634,38 +634,52 @@ def merge_state(
         fresh.withColumn("_existed", F.lit(False))
     )
 
-    sent = {f: F.col(f"_v_{f}").isNotNull() for f in columns}
-    changed = {}
+    # Stage 1: per feed, was the key sent, and did its values change? Kept as columns so the
+    # long comparisons are evaluated once, not inlined into every expression that uses them.
+    flags = []
     for feed, names in columns.items():
-        same = F.lit(True)
-        for c in names:
-            same = same & F.col(c).eqNullSafe(F.col(f"_v_{feed}.{c}"))
-        changed[feed] = sent[feed] & (F.col("_new") | ~same)
-    any_sent = F.lit(False)
-    any_changed = F.lit(False)
-    for feed in columns:
-        any_sent = any_sent | sent[feed]
-        any_changed = any_changed | changed[feed]
+        sent = F.col(f"_v_{feed}").isNotNull()
+        # Struct <=> compares field by field, NULL fields equal only to NULL: null-safe per column.
+        same = F.struct(*[F.col(c) for c in names]).eqNullSafe(F.col(f"_v_{feed}"))
+        flags += [sent.alias(f"_s_{feed}"), (sent & (F.col("_new") | ~same)).alias(f"_c_{feed}")]
+    flagged = both.select("*", *flags)
+    any_sent = (
+        F.greatest(*[F.col(f"_s_{f}") for f in columns])
+        if len(columns) > 1
+        else (F.col(f"_s_{next(iter(columns))}"))
+    )
+    any_changed = (
+        F.greatest(*[F.col(f"_c_{f}") for f in columns])
+        if len(columns) > 1
+        else (F.col(f"_c_{next(iter(columns))}"))
+    )
+    flagged = flagged.select("*", any_sent.alias("_any_sent"), any_changed.alias("_any_changed"))
+
+    # Stage 2: the new state row.
+    d = F.lit(batch_date).cast("date")
     change_type = (
         F.when(F.col("_new"), F.lit("INSERT"))
-        .when(any_changed, F.lit("UPDATE"))
+        .when(F.col("_any_changed"), F.lit("UPDATE"))
         .otherwise(F.lit(None).cast("string"))
     )
-    d = F.lit(batch_date).cast("date")
     new_values = [
-        F.when(sent[feed], F.col(f"_v_{feed}.{c}")).otherwise(F.col(c)).alias(c)
+        F.when(F.col(f"_s_{feed}"), F.col(f"_v_{feed}.{c}")).otherwise(F.col(c)).alias(c)
         for feed, names in columns.items()
         for c in names
     ]
-    return both.select(
+    return flagged.select(
         *key,
         *new_values,
         F.coalesce(F.col("first_seen_batch"), d).alias("first_seen_batch"),
-        F.when(any_changed, d).otherwise(F.col("last_changed_batch")).alias("last_changed_batch"),
+        F.when(F.col("_any_changed"), d)
+        .otherwise(F.col("last_changed_batch"))
+        .alias("last_changed_batch"),
         d.alias("batch_date"),
         change_type.alias("change_type"),
-        F.concat_ws(",", *[F.when(changed[f], F.lit(f)) for f in columns]).alias("changed_feeds"),
-        (any_sent & ~any_changed).alias("_resent_unchanged"),
+        F.concat_ws(",", *[F.when(F.col(f"_c_{f}"), F.lit(f)) for f in columns]).alias(
+            "changed_feeds"
+        ),
+        (F.col("_any_sent") & ~F.col("_any_changed")).alias("_resent_unchanged"),
     )
 
 
