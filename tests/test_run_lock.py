@@ -10,10 +10,9 @@ from telco360.run_lock import LakeBusy, RunLock
 
 
 def test_second_run_on_the_same_lake_refuses_with_the_holder(tmp_path):
-    with RunLock(str(tmp_path)):
-        with pytest.raises(LakeBusy, match=f"pid {os.getpid()}"):
-            with RunLock(str(tmp_path)):
-                pass
+    with RunLock(str(tmp_path)), pytest.raises(LakeBusy, match=f"pid {os.getpid()}"):
+        with RunLock(str(tmp_path)):
+            pass
     assert not (tmp_path / "_locks" / "run.lock").exists()  # released
 
 
@@ -35,7 +34,6 @@ def test_lock_from_another_host_is_never_taken_over(tmp_path):
     lock = tmp_path / "_locks" / "run.lock"
     lock.parent.mkdir()
     lock.write_text(json.dumps({"pid": 1, "host": "some-other-host"}))
-    with pytest.raises(LakeBusy, match="some-other-host"):
-        with RunLock(str(tmp_path)):
-            pass
+    with pytest.raises(LakeBusy, match="some-other-host"), RunLock(str(tmp_path)):
+        pass
     assert lock.exists()
