@@ -10,9 +10,9 @@ from telco360.run_lock import LakeBusy, RunLock
 
 
 def test_second_run_on_the_same_lake_refuses_with_the_holder(tmp_path):
-    with RunLock(str(tmp_path)), pytest.raises(LakeBusy, match=f"pid {os.getpid()}"):
-        with RunLock(str(tmp_path)):
-            pass
+    holder = RunLock(str(tmp_path))
+    with holder, pytest.raises(LakeBusy, match=f"pid {os.getpid()}"), RunLock(str(tmp_path)):
+        pass
     assert not (tmp_path / "_locks" / "run.lock").exists()  # released
 
 
