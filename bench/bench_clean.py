@@ -32,6 +32,7 @@ def _load_job():
         "clean_standardize", REPO / "glue/clean_standardize.py"
     )
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
