@@ -17,14 +17,17 @@ def _date(text: str) -> str:
 def _cmd_generate(args: argparse.Namespace) -> int:
     from telco360.generate import generate
 
-    written = generate(
-        lake=args.lake,
-        customers=args.customers,
-        days=args.days,
-        start=args.start,
-        seed=args.seed,
-        dirty=args.dirty,
-    )
+    try:
+        written = generate(
+            lake=args.lake,
+            customers=args.customers,
+            days=args.days,
+            start=args.start,
+            seed=args.seed,
+            dirty=args.dirty,
+        )
+    except ValueError as bad:
+        return _fail(str(bad))
     print(f"wrote {len(written)} files under {args.lake}/raw")
     return 0
 
