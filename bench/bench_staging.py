@@ -43,7 +43,7 @@ def customer_id(n: str) -> str:
 def value_sql(feed: str, column: str, salt: str) -> str:
     """SQL for a plausible, deterministic value of one contract column (salt varies it)."""
     col = FEEDS[feed].column(column)
-    h = f"abs(hash(id, '{column}', {salt}))"
+    h = f"pmod(hash(id, '{column}', {salt}), 2147483647)"  # abs() overflows under ANSI
     if col.categories:
         items = ", ".join(f"'{c}'" for c in col.categories)
         return f"element_at(array({items}), cast(pmod({h}, {len(col.categories)}) + 1 as int))"
