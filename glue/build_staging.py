@@ -799,10 +799,6 @@ def read_state(
 # ---- writing and committing ------------------------------------------------------------------
 
 
-def output_folder(lake_root: str, output: str, batch_date: str, run_id: str) -> str:
-    return join(lake_root, "staging", output, f"batch_date={batch_date}", f"run={run_id}")
-
-
 def write_output(frame: DataFrame, lake_root: str, rel_folder: str, rows: int) -> list[str]:
     """Write a few Parquet files; return their lake-relative paths (what the manifest lists)."""
     files = max(1, math.ceil(rows / ROWS_PER_FILE))
