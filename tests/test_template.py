@@ -114,3 +114,19 @@ def test_outputs_name_what_operators_look_for(template):
         "BuildStagingJobName",
         "SnowflakeAccessRoleArn",
     } <= set(template["Outputs"])
+
+
+def test_snowflake_alerts_role_is_optional_and_may_only_publish_to_the_alert_topic(template):
+    role = template["Resources"]["SnowflakeAlertsRole"]
+    assert role["Condition"] == "HasSnowflakeAlerts"
+    trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+    assert trust["Condition"] == {
+        "StringEquals": {"sts:ExternalId": {"Ref": "SnowflakeNotificationExternalId"}}
+    }
+    (policy,) = role["Properties"]["Policies"]
+    statements = policy["PolicyDocument"]["Statement"]
+    assert [(s["Action"], s["Resource"]) for s in statements] == [
+        ("sns:Publish", {"Ref": "AlertTopic"}),
+        (["kms:GenerateDataKey", "kms:Decrypt"], {"GetAtt": "LakeKey.Arn"}),
+    ]
+    assert "SnowflakeAlertsRoleArn" in template["Outputs"]
