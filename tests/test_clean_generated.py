@@ -25,11 +25,11 @@ def test_generated_dirty_batch_accounts_for_every_row(spark, tmp_path):
         folder = f"{tmp_path}/{{}}/{name}/ingest_date=2026-11-01/*.parquet"
         count = "select count(*) from read_parquet('{}')"
         assert (
-            duckdb.sql(count.format(folder.format("standardized"))).fetchone()[0]
+            duckdb.sql(count.format(folder.format("standardized"))).fetchall()[0][0]
             == (m["rows_standardized"])
         )
         assert (
-            duckdb.sql(count.format(folder.format("quarantine"))).fetchone()[0]
+            duckdb.sql(count.format(folder.format("quarantine"))).fetchall()[0][0]
             == (m["rows_quarantined"])
         )
     quarantined = sum(m["rows_quarantined"] for m in metrics["feeds"].values())
