@@ -30,3 +30,10 @@ def test_render_replaces_only_the_block_body():
     fresh = embed.render(stale)
     assert fresh.startswith("x = 1\n") and fresh.endswith(f"{end}\ny = 2\n")
     assert "OLD = True" not in fresh and "CUSTOMER_ID_PATTERN" in fresh
+
+
+def test_render_fills_an_empty_block():
+    begin, end = embed.markers("lake_io.py")
+    filled = embed.render(f"{begin}\n{end}\n")
+    assert filled.startswith(f"{begin}\n") and filled.endswith(f"{end}\n")
+    assert "def write_json" in filled

@@ -36,7 +36,10 @@ def embedded_body(module: str) -> str:
 def render(script_text: str) -> str:
     """The script with every embedded block brought up to date."""
     for module in EMBEDDED_MODULES:
-        pattern = re.compile(re.escape(_begin(module)) + r"\n.*?\n" + re.escape(_end(module)), re.S)
+        # The body may be empty (a new script before its first `make embed`).
+        pattern = re.compile(
+            re.escape(_begin(module)) + r"\n(?:.*?\n)?" + re.escape(_end(module)), re.S
+        )
         block = f"{_begin(module)}\n{embedded_body(module)}\n{_end(module)}"
         script_text = pattern.sub(lambda _m, b=block: b, script_text)
     return script_text
