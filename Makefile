@@ -46,6 +46,9 @@ run: check-java $(STAMP)  ## run the main job: every pending batch from landing 
 test: check-java $(STAMP)  ## run the whole test suite
 	$(VENV)/bin/pytest
 
+bench: check-java $(STAMP)  ## benchmarks (minutes): writes bench/results/latest.{md,json,png}
+	$(VENV)/bin/python bench/run_bench.py
+
 # AWS tools, each in its own venv under .tools/ (aws-sam-cli and checkov pin conflicting
 # boto3 versions), pinned by tools/*-requirements.txt; ASL linters pinned by package-lock.json.
 $(TOOLS)/%/.installed: tools/%-requirements.txt | $(UV)
