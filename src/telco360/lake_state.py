@@ -26,6 +26,7 @@ def marker_path(lake: str, batch_date: str) -> str:
 
 
 def committed_dates(lake: str) -> list[str]:
+    """Batch dates whose commit marker exists, in order (a folder without one is not a batch)."""
     folder = lake_io.join(lake, "staging", "_batches")
     return [
         d

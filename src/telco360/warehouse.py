@@ -22,6 +22,8 @@ from datetime import date
 import duckdb
 
 from telco360 import lake_io
+from telco360.lake_state import committed_dates as committed_batches
+from telco360.lake_state import marker_path
 from telco360.warehouse_sql import (
     MODEL_MERGE,
     MODEL_REFRESH,
@@ -45,22 +47,6 @@ RAW_TABLES = {
 
 class WarehouseError(RuntimeError):
     """A batch cannot be loaded as asked; the message says why and what to run."""
-
-
-def marker_path(lake_root: str, batch_date: str) -> str:
-    return lake_io.join(
-        lake_root, "staging", "_batches", f"batch_date={batch_date}", "manifest.json"
-    )
-
-
-def committed_batches(lake_root: str) -> list[str]:
-    """Batch dates whose commit marker exists, in order (a folder without one is not a batch)."""
-    folder = lake_io.join(lake_root, "staging", "_batches")
-    return [
-        d
-        for d in lake_io.partition_values(folder, "batch_date")
-        if lake_io.exists(marker_path(lake_root, d))
-    ]
 
 
 def read_manifest(lake_root: str, batch_date: str) -> dict:
