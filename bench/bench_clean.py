@@ -76,7 +76,7 @@ def synthesize(lake: Path, customers: int, seed: int = 7, dirty: float = 0.01) -
         tenure = rnd.randint(0, 72)
         monthly = round(rnd.uniform(18, 120), 2)
         total = " " if tenure == 0 else repr(monthly * tenure)  # float noise, blank first month
-        flags = ",".join(rnd.choice(yn) for _ in range(9))
+        flags = ",".join(rnd.choice(yn) for _ in range(8))  # Online Security .. Unlimited Data
         contract = "Three Year" if bad else rnd.choice(("Month-to-Month", "One Year", "Two year"))
         feeds["services"].write(
             f"S{i},{cid},1,Q3,{rnd.choice(yn)},{rnd.randint(0, 5)},{tenure},"
