@@ -87,7 +87,9 @@ UNPARSEABLE_BOOLEAN = "unparseable_boolean"
 UNPARSEABLE_DATE = "unparseable_date"
 UNKNOWN_CATEGORY = "unknown_category"
 MISSING_REQUIRED = "missing_required"
-OUT_OF_RANGE = "out_of_range"
+OUT_OF_RANGE = "out_of_range"  # outside a column's bounds; a date after the batch date
+INCONSISTENT_VALUES = "inconsistent_values"  # two columns state the same fact differently
+INVALID_ENCODING = "invalid_encoding"  # the line is not valid UTF-8
 REASON_CODES = (
     WRONG_FIELD_COUNT,
     MISSING_KEY,
@@ -99,6 +101,8 @@ REASON_CODES = (
     UNKNOWN_CATEGORY,
     MISSING_REQUIRED,
     OUT_OF_RANGE,
+    INCONSISTENT_VALUES,
+    INVALID_ENCODING,
 )
 
 # Lineage columns added to every standardized and quarantined row.
@@ -126,6 +130,7 @@ class Column:
     maximum: float | None = None
     pattern: str | None = None  # regex the trimmed value must match (ID, zip codes)
     scale: int = 2  # decimal places kept for DECIMAL
+    not_after_batch: bool = False  # DATE: a value later than the batch date is out_of_range
 
     @property
     def name(self) -> str:
@@ -150,6 +155,9 @@ class Feed:
     columns: tuple[Column, ...]
     key: tuple[str, ...]  # standardized column names
     required: bool  # must be present in every batch
+    # Pairs (Yes/No flag, 0/1 integer) stating the same fact: a row where both are present
+    # and disagree is quarantined as inconsistent_values (a blank side is never inconsistent).
+    agreements: tuple[tuple[str, str], ...] = ()
 
     @property
     def headers(self) -> tuple[str, ...]:
@@ -299,13 +307,14 @@ STATUS = Feed(
     ),
     key=("customer_id",),
     required=True,
+    agreements=(("churn_label", "churn_value"),),
 )
 
 USAGE = Feed(
     "usage",
     (
         _id(),
-        Column("Usage Date", DATE),
+        Column("Usage Date", DATE, not_after_batch=True),  # usage is reported after the day
         Column("Data GB", FLOAT, minimum=0, maximum=10_000),
         Column("Voice Minutes", INTEGER, minimum=0, maximum=1440),
         Column("SMS Count", INTEGER, minimum=0, maximum=100_000),
@@ -654,7 +663,7 @@ def split_fields(rows, feed: Feed, max_fields: int):
     )
 
 
-def _rules(column: Column, is_key: bool):
+def _rules(column: Column, is_key: bool, batch_date: str | None = None):
     """(typed value, [(reason code, condition, detail)]) for one contract column.
 
     The input column holds the trimmed text; a blank (or single-space) value is NULL in the
@@ -710,6 +719,9 @@ def _rules(column: Column, is_key: bool):
     elif kind == DATE:
         typed = F.try_to_date(v, "yyyy-MM-dd")
         checks.append((UNPARSEABLE_DATE, present & typed.isNull(), detail("not a YYYY-MM-DD date")))
+        if column.not_after_batch and batch_date is not None:
+            later = typed > F.lit(batch_date).cast("date")
+            checks.append((OUT_OF_RANGE, later, detail(f"after the batch date {batch_date}")))
     else:  # a new kind in the contract must be taught here first
         raise ValueError(f"column {header!r}: unsupported kind {kind!r}")
 
@@ -743,12 +755,32 @@ def apply_contract(rows, feed: Feed, batch_date: str):
     typed_columns = []
     codes = []
     details = []
+    typed_by_name = {}
     for column in feed.columns:
-        typed, checks = _rules(column, column.name in feed.key)
+        typed, checks = _rules(column, column.name in feed.key, batch_date)
         typed_columns.append(typed.alias(column.name))
+        typed_by_name[column.name] = typed
         for code, cond, text in checks:
             codes.append(F.when(cond, F.lit(code)))
             details.append(F.when(cond, text))
+    # Cross-column rule: a flag and its 0/1 value must agree (NULL on either side: no verdict).
+    for flag, value in feed.agreements:
+        disagree = F.coalesce(
+            typed_by_name[flag].cast("int") != typed_by_name[value], F.lit(False)
+        )
+        text = F.concat(
+            F.lit(f"{feed.column(flag).header} '"),
+            F.col(flag),
+            F.lit(f"' disagrees with {feed.column(value).header} '"),
+            F.col(value),
+            F.lit("'"),
+        )
+        codes.append(F.when(disagree, F.lit(INCONSISTENT_VALUES)))
+        details.append(F.when(disagree, text))
+    # Bytes that are not UTF-8 would reach Parquet as corrupt strings: quarantine the line.
+    bad_bytes = ~F.is_valid_utf8("raw_line")
+    codes.append(F.when(bad_bytes, F.lit(INVALID_ENCODING)))
+    details.append(F.when(bad_bytes, F.lit("line is not valid UTF-8 (re-export as UTF-8)")))
 
     field_error = F.col("_field_error")
     wrong_count = field_error.isNotNull()
@@ -764,7 +796,7 @@ def apply_contract(rows, feed: Feed, batch_date: str):
         F.lit(batch_date).cast("date").alias("ingest_date"),
         F.col("source_file").cast("string"),
         F.col("source_line").cast("int"),
-        F.col("raw_line"),
+        F.make_valid_utf8("raw_line").alias("raw_line"),  # readable by any Parquet reader
         reason_codes.alias("reason_codes"),
         reason_detail.cast("string").alias("reason_detail"),
     )

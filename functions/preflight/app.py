@@ -170,6 +170,8 @@ def _truncated_last_line(lake, f: LakeFile, header_width: int) -> bool:
     tail = lake.read_range(f.path, TAIL_BYTES, tail=True).decode("utf-8", errors="replace")
     if tail.endswith("\n"):
         return False
+    if "\n" not in tail and f.size > TAIL_BYTES:
+        return False  # a last line longer than the tail read (a huge field): cannot tell
     last_line = tail.rsplit("\n", 1)[-1].rstrip("\r")
     return len(_fields(last_line)) < header_width
 
@@ -182,6 +184,12 @@ def _missing_columns(feed_name: str, header: list[str]) -> tuple[list[str], list
     known = {_normalize(h) for h in expected}
     extra = [h.strip() for h in header if _normalize(h) not in known and h.strip()]
     return missing, extra
+
+
+def _duplicated_columns(feed_name: str, header: list[str]) -> list[str]:
+    """Contract headers that appear more than once (job A could not tell which to read)."""
+    names = [_normalize(h) for h in header]
+    return [h for h in FEEDS[feed_name].headers if names.count(_normalize(h)) > 1]
 
 
 def check_batch(lake_root: str, batch_date: str, allow_rerun: bool) -> dict:
@@ -222,7 +230,8 @@ def check_batch(lake_root: str, batch_date: str, allow_rerun: bool) -> dict:
     csvs = {n: [f for f in files if f.name.lower().endswith(".csv")] for n, files in listed.items()}
     for name, files in csvs.items():
         for f in files:
-            if f.size and _truncated_last_line(lake, f, len(FEEDS[name].headers)):
+            # Compared with the file's own header: extra columns widen every row.
+            if f.size and _truncated_last_line(lake, f, len(_header(lake, f))):
                 in_flight.append(f"feed {name}, file {f.path}: last line cut short (no newline)")
     if in_flight:
         raise UploadInProgress(
@@ -256,11 +265,18 @@ def check_batch(lake_root: str, batch_date: str, allow_rerun: bool) -> dict:
     mismatches, drift = [], {}
     for name, files in csvs.items():
         for f in files:
-            missing, extra = _missing_columns(name, _header(lake, f))
+            header = _header(lake, f)
+            missing, extra = _missing_columns(name, header)
             if missing:
                 mismatches.append(
                     f"feed {name}, file {f.path}: missing column(s) "
                     + ", ".join(repr(c) for c in missing)
+                )
+            twice = _duplicated_columns(name, header)
+            if twice:
+                mismatches.append(
+                    f"feed {name}, file {f.path}: column(s) appearing twice "
+                    + ", ".join(repr(c) for c in twice)
                 )
             if extra:
                 drift.setdefault(name, sorted(set(drift.get(name, [])) | set(extra)))
@@ -268,7 +284,8 @@ def check_batch(lake_root: str, batch_date: str, allow_rerun: bool) -> dict:
         raise SchemaMismatch(
             f"batch {batch_date} does not match the feed contract: "
             + "; ".join(mismatches)
-            + ". Fix the export header (order and case do not matter, extra columns are allowed)."
+            + ". Fix the export header (order and case do not matter, extra columns are allowed, "
+            "each contract column must appear once)."
         )
 
     feeds = {

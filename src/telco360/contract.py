@@ -50,7 +50,9 @@ UNPARSEABLE_BOOLEAN = "unparseable_boolean"
 UNPARSEABLE_DATE = "unparseable_date"
 UNKNOWN_CATEGORY = "unknown_category"
 MISSING_REQUIRED = "missing_required"
-OUT_OF_RANGE = "out_of_range"
+OUT_OF_RANGE = "out_of_range"  # outside a column's bounds; a date after the batch date
+INCONSISTENT_VALUES = "inconsistent_values"  # two columns state the same fact differently
+INVALID_ENCODING = "invalid_encoding"  # the line is not valid UTF-8
 REASON_CODES = (
     WRONG_FIELD_COUNT,
     MISSING_KEY,
@@ -62,6 +64,8 @@ REASON_CODES = (
     UNKNOWN_CATEGORY,
     MISSING_REQUIRED,
     OUT_OF_RANGE,
+    INCONSISTENT_VALUES,
+    INVALID_ENCODING,
 )
 
 # Lineage columns added to every standardized and quarantined row.
@@ -89,6 +93,7 @@ class Column:
     maximum: float | None = None
     pattern: str | None = None  # regex the trimmed value must match (ID, zip codes)
     scale: int = 2  # decimal places kept for DECIMAL
+    not_after_batch: bool = False  # DATE: a value later than the batch date is out_of_range
 
     @property
     def name(self) -> str:
@@ -113,6 +118,9 @@ class Feed:
     columns: tuple[Column, ...]
     key: tuple[str, ...]  # standardized column names
     required: bool  # must be present in every batch
+    # Pairs (Yes/No flag, 0/1 integer) stating the same fact: a row where both are present
+    # and disagree is quarantined as inconsistent_values (a blank side is never inconsistent).
+    agreements: tuple[tuple[str, str], ...] = ()
 
     @property
     def headers(self) -> tuple[str, ...]:
@@ -262,13 +270,14 @@ STATUS = Feed(
     ),
     key=("customer_id",),
     required=True,
+    agreements=(("churn_label", "churn_value"),),
 )
 
 USAGE = Feed(
     "usage",
     (
         _id(),
-        Column("Usage Date", DATE),
+        Column("Usage Date", DATE, not_after_batch=True),  # usage is reported after the day
         Column("Data GB", FLOAT, minimum=0, maximum=10_000),
         Column("Voice Minutes", INTEGER, minimum=0, maximum=1440),
         Column("SMS Count", INTEGER, minimum=0, maximum=100_000),
