@@ -765,9 +765,7 @@ def apply_contract(rows, feed: Feed, batch_date: str):
             details.append(F.when(cond, text))
     # Cross-column rule: a flag and its 0/1 value must agree (NULL on either side: no verdict).
     for flag, value in feed.agreements:
-        disagree = F.coalesce(
-            typed_by_name[flag].cast("int") != typed_by_name[value], F.lit(False)
-        )
+        disagree = F.coalesce(typed_by_name[flag].cast("int") != typed_by_name[value], F.lit(False))
         text = F.concat(
             F.lit(f"{feed.column(flag).header} '"),
             F.col(flag),
