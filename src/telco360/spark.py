@@ -26,6 +26,7 @@ def local_session(app_name: str = "telco360", shuffle_partitions: int = 4):
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")  # our own progress lines instead
         .config("spark.driver.memory", os.environ.get("TELCO360_SPARK_MEMORY", "4g"))
         .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
         .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
