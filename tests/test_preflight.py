@@ -119,6 +119,7 @@ def test_handler_with_event_file_emits_metrics(lake, monkeypatch, capsys):
     monkeypatch.setenv("LAKE_ROOT", str(lake))
     # The local runner, used by other tests in this process, turns metrics off for itself.
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    app.metrics.clear_metrics()  # drop what earlier in-process runs buffered while disabled
     event = json.loads((REPO_ROOT / "events/preflight_invoke.json").read_text())
     summary = app.lambda_handler(event, Context())
     assert summary["files"] == 4 and summary["batch_date"] == BATCH
