@@ -11,10 +11,15 @@ Two callers:
 One page per execution: a Catch-handled failure ends in the `Fail` state whose error is
 `PipelineFailed`; its FAILED status event is skipped (`should_page`). Everything else pages:
 timeouts, aborts, invalid input, and a failure of NotifyFailure itself.
+
+Cold start matters: the X-Ray SDK and boto3 are slow to import, so neither is imported at
+module level. The Tracer is built on the first invocation and patches boto3 only (not every
+library X-Ray supports), and the SNS client is created on first use; both are then cached.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 
@@ -22,8 +27,28 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Telco360"))
+
+
+@functools.cache
+def _tracer() -> Tracer:
+    """Built on first use: building a Tracer imports the X-Ray SDK (see the module doc)."""
+    return Tracer(auto_patch=False)
+
+
+def _capture_lambda_handler(handler):
+    """`tracer.capture_lambda_handler`, applied on the first invocation."""
+    traced = None
+
+    @functools.wraps(handler)
+    def wrapper(event, context):
+        nonlocal traced
+        if traced is None:
+            traced = _tracer().capture_lambda_handler(handler)
+        return traced(event, context)
+
+    return wrapper
+
 
 CATCH_HANDLED_ERROR = "PipelineFailed"  # the Error of the ASL's final Fail state
 STATUS_CHANGE = "Step Functions Execution Status Change"
@@ -157,14 +182,16 @@ def build_alert(payload: dict, environment: str | None = None) -> dict:
     }
 
 
+@functools.cache
 def _sns():
-    import boto3
+    import boto3  # lazily: cold start
 
+    _tracer().patch(["boto3"])  # X-Ray subsegment for the publish call
     return boto3.client("sns")
 
 
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@_capture_lambda_handler
 @logger.inject_lambda_context(log_event=True)
 def lambda_handler(event: dict, context) -> dict:
     execution_name = event.get("execution_name") or (event.get("detail") or {}).get("name")

@@ -6,12 +6,18 @@ yet unless a re-run is asked for. A failure raises a specific error whose messag
 feed, file and column and says what to do; the state machine's Catch turns it into one page.
 
 The lake root is `s3://bucket` on AWS or a local folder when the local runner calls
-`check_batch` in-process. boto3 is imported only for S3 (cold start matters).
+`check_batch` in-process.
+
+Cold start matters: the X-Ray SDK, boto3 and pydantic are slow to import, so none of them
+is imported at module level. The Tracer is built on the first invocation and patches boto3
+only (not every library X-Ray supports), the S3 client is created on first use and the
+request model on the first parse; each is then cached for warm invocations.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -19,14 +25,32 @@ from datetime import date
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import BaseModel, parse
-from pydantic import Field
 
 from telco360.contract import FEEDS, REQUIRED_FEEDS
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Telco360"))
+
+
+@functools.cache
+def _tracer() -> Tracer:
+    """Built on first use: building a Tracer imports the X-Ray SDK (see the module doc)."""
+    return Tracer(auto_patch=False)
+
+
+def _capture_lambda_handler(handler):
+    """`tracer.capture_lambda_handler`, applied on the first invocation."""
+    traced = None
+
+    @functools.wraps(handler)
+    def wrapper(event, context):
+        nonlocal traced
+        if traced is None:
+            traced = _tracer().capture_lambda_handler(handler)
+        return traced(event, context)
+
+    return wrapper
+
 
 HEAD_BYTES = 64 * 1024  # enough for any header row of the contract
 TAIL_BYTES = 64 * 1024  # enough for the last line of any row of the contract
@@ -105,13 +129,19 @@ class LocalLake:
             return f.read(size)
 
 
+@functools.cache
+def _s3_client():
+    import boto3  # lazily: cold start, and the local runner never needs it
+
+    _tracer().patch(["boto3"])  # X-Ray subsegments for the S3 calls
+    return boto3.client("s3")
+
+
 class S3Lake:
     def __init__(self, root: str):
-        import boto3  # lazily: the local runner never needs it
-
         self.bucket, _, prefix = root[len("s3://") :].partition("/")
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
-        self.s3 = boto3.client("s3")
+        self.s3 = _s3_client()
 
     def list_files(self, folder: str) -> list[LakeFile]:
         prefix = f"{self.prefix}{folder}/"
@@ -310,18 +340,27 @@ def check_batch(lake_root: str, batch_date: str, allow_rerun: bool) -> dict:
 # ---------------------------------------------------------------------------- the handler
 
 
-class PreflightRequest(BaseModel):
-    batch_date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
-    allow_rerun: bool = False
-    lake_root: str | None = None
-    execution_name: str | None = None
+@functools.cache
+def _request_model() -> type:
+    """The handler's event model, built on first use: pydantic is slow to import."""
+    from aws_lambda_powertools.utilities.parser import BaseModel, Field
+
+    class PreflightRequest(BaseModel):
+        batch_date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+        allow_rerun: bool = False
+        lake_root: str | None = None
+        execution_name: str | None = None
+
+    return PreflightRequest
 
 
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@_capture_lambda_handler
 @logger.inject_lambda_context(correlation_id_path="execution_name", log_event=True)
 def lambda_handler(event: dict, context) -> dict:
-    request = parse(event=event, model=PreflightRequest)
+    from aws_lambda_powertools.utilities.parser import parse  # lazily: see _request_model
+
+    request = parse(event=event, model=_request_model())
     lake_root = request.lake_root or os.environ["LAKE_ROOT"]
     try:
         summary = check_batch(lake_root, request.batch_date, request.allow_rerun)
