@@ -632,8 +632,6 @@ def split_fields(rows, feed: Feed, max_fields: int):
         "ignoreTrailingWhiteSpace": "true",
     }
     schema = ", ".join(f"_c{i} string" for i in range(max_fields))
-    parsed = F.from_csv(line, schema, options)
-    fields = F.array(*[parsed[f"_c{i}"] for i in range(max_fields)])
     # Count fields without trusting the parser: drop quoted sections ("a, ""b""" included),
     # then count the commas left.
     unquoted = F.regexp_replace(line, '"[^"]*"', "")
@@ -652,25 +650,80 @@ def split_fields(rows, feed: Feed, max_fields: int):
         )
         .otherwise(F.lit(None).cast("string"))
     )
-    values = [
-        F.btrim(F.try_element_at(fields, F.col(position_column(c.name)) + 1), F.lit(TRIM_CHARS))
-        .cast("string")
-        .alias(c.name)
-        for c in feed.columns
-    ]
-    return rows.select(
-        "source_file", "source_line", "raw_line", field_error.alias("_field_error"), *values
+    lineage = ["source_file", "source_line", "raw_line"]
+    positions = [position_column(c.name) for c in feed.columns]
+    # The parser already trims spaces and tabs around unquoted fields; only a line with a
+    # quote, a tab or a no-break space can still hold a value that needs trimming (btrim with
+    # a set of characters is slow, so it runs on those lines only).
+    needs_trim = line.contains('"') | line.contains("\t") | line.contains("\u00a0")
+    # One select per step, each reading the previous step's columns: the line is parsed once
+    # and the field array built once per row. (In a single select every contract column
+    # repeated the whole parse; Catalyst keeps these steps apart because merging them would
+    # repeat a costly expression.)
+    parsed = rows.select(
+        *lineage,
+        *positions,
+        field_error.alias("_field_error"),
+        needs_trim.alias("_needs_trim"),
+        F.from_csv(line, schema, options).alias("_parsed"),
     )
+    arrays = parsed.select(
+        *lineage,
+        *positions,
+        "_field_error",
+        "_needs_trim",
+        F.array(*[F.col("_parsed")[f"_c{i}"] for i in range(max_fields)]).alias("_fields"),
+    )
+    values = []
+    for c in feed.columns:
+        value = F.try_element_at("_fields", F.col(position_column(c.name)) + 1)
+        trimmed = F.when(F.col("_needs_trim"), F.btrim(value, F.lit(TRIM_CHARS))).otherwise(value)
+        values.append(trimmed.cast("string").alias(c.name))
+    return arrays.select(*lineage, "_field_error", *values)
 
 
-def _rules(column: Column, is_key: bool, batch_date: str | None = None):
-    """(typed value, [(reason code, condition, detail)]) for one contract column.
+def _parsed(column: Column):
+    """The column's value parsed to its kind (NULL when it does not parse), before checks.
 
-    The input column holds the trimmed text; a blank (or single-space) value is NULL in the
-    output, and quarantines the row only when the column is required."""
+    Numbers stay wide here (decimal(38, s)) so that the range check sees huge values."""
     from pyspark.sql import functions as F
 
     v = F.col(column.name)
+    kind = column.kind
+    if kind in (ID, STRING):
+        return v
+    if kind == INTEGER:
+        exact = v.try_cast("decimal(38,18)")  # accepts `65` and `65.0`, not `65.5`
+        return F.when(exact == F.floor(exact), exact.try_cast("int"))
+    if kind == DECIMAL:
+        return F.round(v.try_cast("decimal(38,18)"), column.scale)  # HALF_UP: 0.125 -> 0.13
+    if kind == FLOAT:
+        parsed = v.try_cast("double")
+        return F.when(~F.isnan(parsed) & (F.abs(parsed) != float("inf")), parsed)
+    if kind == BOOLEAN:
+        word = F.lower(v)
+        return F.when(word.isin(*TRUE_WORDS), True).when(word.isin(*FALSE_WORDS), False)
+    if kind == CATEGORY:
+        lookup = F.create_map(*[F.lit(x) for c in column.categories for x in (category_key(c), c)])
+        return F.try_element_at(lookup, F.regexp_replace(F.lower(v), "[^a-z0-9]", ""))
+    if kind == DATE:
+        return F.try_to_date(v, "yyyy-MM-dd")
+    raise ValueError(f"column {column.header!r}: unsupported kind {kind!r}")  # teach it here
+
+
+def parsed_column(name: str) -> str:
+    return f"_parsed_{name}"
+
+
+def _rules(column: Column, is_key: bool, batch_date: str | None = None):
+    """[(reason code, condition, detail)] for one contract column.
+
+    Reads the trimmed text (`<column>`) and its parsed value (`_parsed_<column>`). A blank
+    value is NULL in the output, and quarantines the row only when the column is required."""
+    from pyspark.sql import functions as F
+
+    v = F.col(column.name)
+    value = F.col(parsed_column(column.name))
     blank = v.isNull() | (v == "")
     present = ~blank
     header = column.header
@@ -684,50 +737,30 @@ def _rules(column: Column, is_key: bool, batch_date: str | None = None):
         checks.append((code, blank, F.lit(f"{header}: missing")))
 
     kind = column.kind
-    number = None  # the parsed value the range check applies to
+    unparsed = present & value.isNull()
     if kind in (ID, STRING):
-        typed = v
         if column.pattern:
             code = MALFORMED_KEY if is_key else MALFORMED_VALUE
             bad = present & ~v.rlike(column.pattern)
             checks.append((code, bad, detail(f"does not match {column.pattern}")))
     elif kind == INTEGER:
-        exact = v.try_cast("decimal(38,18)")  # accepts `65` and `65.0`, not `65.5`
-        typed = F.when(exact == F.floor(exact), exact.try_cast("int"))
-        checks.append((UNPARSEABLE_NUMBER, present & typed.isNull(), detail("not an integer")))
-        number = typed
-    elif kind == DECIMAL:
-        exact = v.try_cast("decimal(38,18)")
-        rounded = F.round(exact, column.scale)  # HALF_UP on decimals: 0.125 -> 0.13
-        typed = rounded.try_cast(f"decimal(12,{column.scale})")
-        checks.append((UNPARSEABLE_NUMBER, present & exact.isNull(), detail("not a number")))
-        number = rounded
-    elif kind == FLOAT:
-        parsed = v.try_cast("double")
-        finite = ~F.isnan(parsed) & (F.abs(parsed) != float("inf"))
-        typed = F.when(finite, parsed)
-        checks.append((UNPARSEABLE_NUMBER, present & typed.isNull(), detail("not a number")))
-        number = typed
+        checks.append((UNPARSEABLE_NUMBER, unparsed, detail("not an integer")))
+    elif kind in (DECIMAL, FLOAT):
+        checks.append((UNPARSEABLE_NUMBER, unparsed, detail("not a number")))
     elif kind == BOOLEAN:
-        word = F.lower(v)
-        typed = F.when(word.isin(*TRUE_WORDS), True).when(word.isin(*FALSE_WORDS), False)
-        checks.append((UNPARSEABLE_BOOLEAN, present & typed.isNull(), detail("not Yes/No")))
+        checks.append((UNPARSEABLE_BOOLEAN, unparsed, detail("not Yes/No")))
     elif kind == CATEGORY:
-        lookup = F.create_map(*[F.lit(x) for c in column.categories for x in (category_key(c), c)])
-        typed = F.try_element_at(lookup, F.regexp_replace(F.lower(v), "[^a-z0-9]", ""))
-        checks.append((UNKNOWN_CATEGORY, present & typed.isNull(), detail("unknown category")))
+        checks.append((UNKNOWN_CATEGORY, unparsed, detail("unknown category")))
     elif kind == DATE:
-        typed = F.try_to_date(v, "yyyy-MM-dd")
-        checks.append((UNPARSEABLE_DATE, present & typed.isNull(), detail("not a YYYY-MM-DD date")))
+        checks.append((UNPARSEABLE_DATE, unparsed, detail("not a YYYY-MM-DD date")))
         if column.not_after_batch and batch_date is not None:
-            later = typed > F.lit(batch_date).cast("date")
+            later = value > F.lit(batch_date).cast("date")
             checks.append((OUT_OF_RANGE, later, detail(f"after the batch date {batch_date}")))
-    else:  # a new kind in the contract must be taught here first
-        raise ValueError(f"column {header!r}: unsupported kind {kind!r}")
 
-    if number is not None and (column.minimum is not None or column.maximum is not None):
-        low = F.lit(True) if column.minimum is None else number >= F.lit(column.minimum)
-        high = F.lit(True) if column.maximum is None else number <= F.lit(column.maximum)
+    bounded = column.minimum is not None or column.maximum is not None
+    if kind in (INTEGER, DECIMAL, FLOAT) and bounded:
+        low = F.lit(True) if column.minimum is None else value >= F.lit(column.minimum)
+        high = F.lit(True) if column.maximum is None else value <= F.lit(column.maximum)
         bounds = " and ".join(
             f"{op} {bound:g}"
             for op, bound in ((">=", column.minimum), ("<=", column.maximum))
@@ -736,12 +769,11 @@ def _rules(column: Column, is_key: bool, batch_date: str | None = None):
         checks.append((OUT_OF_RANGE, ~(low & high), detail(f"not {bounds}")))
 
     # Comparisons with NULL are NULL: a check that cannot tell is not a failure.
-    checks = [(code, F.coalesce(cond, F.lit(False)), text) for code, cond, text in checks]
-    any_failed = F.lit(False)
-    for _code, cond, _text in checks:
-        any_failed = any_failed | cond
-    typed = F.when(present & ~any_failed, typed).cast(column.spark_type)
-    return typed, checks
+    return [(code, F.coalesce(cond, F.lit(False)), text) for code, cond, text in checks]
+
+
+def reason_column(name: str) -> str:
+    return f"_reason_{name}"
 
 
 def apply_contract(rows, feed: Feed, batch_date: str):
@@ -749,23 +781,46 @@ def apply_contract(rows, feed: Feed, batch_date: str):
 
     In: source_file, source_line, raw_line, _field_error and one trimmed string column per
     contract column. Out: the contract columns typed, the lineage columns, raw_line,
-    reason_codes (sorted, distinct; empty = accepted) and reason_detail."""
+    reason_codes (sorted, distinct; empty = accepted) and reason_detail.
+
+    Three selects (parse, check, assemble), each reading the previous one's columns, so that
+    every value is parsed and checked once per row (see split_fields). Only expressions with
+    generated code are used (no lambda functions such as array_sort): one of those would make
+    Spark interpret the whole select row by row."""
     from pyspark.sql import functions as F
 
-    typed_columns = []
-    codes = []
-    details = []
+    lineage = ["source_file", "source_line", "raw_line", "_field_error"]
+    carried = [*lineage, *feed.column_names]
+    parsed = rows.select(*carried, *[_parsed(c).alias(parsed_column(c.name)) for c in feed.columns])
+
+    # A column fails at most one of its checks (each needs the ones before it to pass), so
+    # its verdict is one reason code, or NULL.
+    rules = {c.name: _rules(c, c.name in feed.key, batch_date) for c in feed.columns}
+    verdicts = []
+    for name, checks in rules.items():
+        verdict = F.lit(None).cast("string")
+        for code, cond, _text in reversed(checks):
+            verdict = F.when(cond, F.lit(code)).otherwise(verdict)
+        verdicts.append(verdict.alias(reason_column(name)))
+    checked = parsed.select(*carried, *[parsed_column(n) for n in rules], *verdicts)
+
     typed_by_name = {}
+    found = {}  # reason code -> condition, for each code a row can get
+    details = []
     for column in feed.columns:
-        typed, checks = _rules(column, column.name in feed.key, batch_date)
-        typed_columns.append(typed.alias(column.name))
+        v, reason = F.col(column.name), F.col(reason_column(column.name))
+        ok = v.isNotNull() & (v != "") & reason.isNull()
+        typed = F.when(ok, F.col(parsed_column(column.name))).cast(column.spark_type)
         typed_by_name[column.name] = typed
-        for code, cond, text in checks:
-            codes.append(F.when(cond, F.lit(code)))
-            details.append(F.when(cond, text))
+        text = F.lit(None).cast("string")
+        for code, _cond, detail in reversed(rules[column.name]):
+            text = F.when(reason == code, detail).otherwise(text)
+            found[code] = found.get(code, F.lit(False)) | (reason == code)
+        details.append(text)
     # Cross-column rule: a flag and its 0/1 value must agree (NULL on either side: no verdict).
     for flag, value in feed.agreements:
         disagree = F.coalesce(typed_by_name[flag].cast("int") != typed_by_name[value], F.lit(False))
+        found[INCONSISTENT_VALUES] = found.get(INCONSISTENT_VALUES, F.lit(False)) | disagree
         text = F.concat(
             F.lit(f"{feed.column(flag).header} '"),
             F.col(flag),
@@ -773,24 +828,34 @@ def apply_contract(rows, feed: Feed, batch_date: str):
             F.col(value),
             F.lit("'"),
         )
-        codes.append(F.when(disagree, F.lit(INCONSISTENT_VALUES)))
         details.append(F.when(disagree, text))
     # Bytes that are not UTF-8 would reach Parquet as corrupt strings: quarantine the line.
     bad_bytes = ~F.is_valid_utf8("raw_line")
-    codes.append(F.when(bad_bytes, F.lit(INVALID_ENCODING)))
+    found[INVALID_ENCODING] = bad_bytes
     details.append(F.when(bad_bytes, F.lit("line is not valid UTF-8 (re-export as UTF-8)")))
 
+    # Sorted and distinct by construction: one element per code, in sorted code order. Built
+    # only for a failing row (most rows pass, and these arrays and texts cost per row).
+    failed = F.lit(False)
+    for name in rules:
+        failed = failed | F.col(reason_column(name)).isNotNull()
+    for code in (INCONSISTENT_VALUES, INVALID_ENCODING):
+        failed = failed | found.get(code, F.lit(False))
+    codes = F.array_remove(
+        F.array(*[F.when(found[code], F.lit(code)).otherwise("") for code in sorted(found)]), ""
+    )
+    no_codes = F.array().cast("array<string>")
     field_error = F.col("_field_error")
     wrong_count = field_error.isNotNull()
     # A line that does not split into the header's fields has no trustworthy values.
-    reason_codes = F.when(wrong_count, F.array(F.lit(WRONG_FIELD_COUNT))).otherwise(
-        F.array_sort(F.array_distinct(F.array_compact(F.array(*codes))))
+    reason_codes = (
+        F.when(wrong_count, F.array(F.lit(WRONG_FIELD_COUNT)))
+        .when(failed, codes)
+        .otherwise(no_codes)
     )
-    reason_detail = F.when(wrong_count, field_error).otherwise(
-        F.when(F.size(F.array_compact(F.array(*codes))) > 0, F.concat_ws("; ", *details))
-    )
-    return rows.select(
-        *typed_columns,
+    reason_detail = F.when(wrong_count, field_error).when(failed, F.concat_ws("; ", *details))
+    return checked.select(
+        *[typed.alias(name) for name, typed in typed_by_name.items()],
         F.lit(batch_date).cast("date").alias("ingest_date"),
         F.col("source_file").cast("string"),
         F.col("source_line").cast("int"),
@@ -1051,6 +1116,8 @@ def _local_spark():
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.driver.extraJavaOptions", "-XX:-DontCompileHugeMethods")  # see spark.py
+        .config("spark.sql.files.maxPartitionBytes", str(8 * 2**20))
         .getOrCreate()
     )
 

@@ -28,6 +28,13 @@ def local_session(app_name: str = "telco360", shuffle_partitions: int = 4):
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")  # our own progress lines instead
         .config("spark.driver.memory", os.environ.get("TELCO360_SPARK_MEMORY", "4g"))
+        # Spark generates one large Java method per wide select; HotSpot never JIT-compiles
+        # methods over 8,000 bytes unless told to, and interprets them instead (measured:
+        # job A's checks run about 2x slower without this flag).
+        .config("spark.driver.extraJavaOptions", "-XX:-DontCompileHugeMethods")
+        # Small input splits: every feed's file is read as several partitions, so both
+        # cores work on it (job A processes one feed at a time).
+        .config("spark.sql.files.maxPartitionBytes", str(8 * 2**20))
         .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
         .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
         .config("spark.hadoop.parquet.enable.summary-metadata", "false")
