@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+SHARED_LOAD = 3.0  # a 1-minute load average above this on 2 cores: someone else was running
+
 
 def _target(ok: bool | None) -> str:
     return "n/a" if ok is None else ("met" if ok else "**missed**")
@@ -17,8 +19,13 @@ def render(r: dict) -> str:
         f"{v['java']}.",
         "",
         f"Load average (1/5/15 min) at start {tuple(round(x, 1) for x in r['load_average_start'])}"
-        f", at end {tuple(round(x, 1) for x in r['load_average_end'])}: the machine was shared "
-        "with other engineers' runs, so times are higher than on a quiet machine."
+        f", at end {tuple(round(x, 1) for x in r['load_average_end'])}"
+        + (
+            ": the machine was shared with other runs, so times are higher than on a quiet machine."
+            if r["load_average_start"][0] > SHARED_LOAD
+            else ": nothing else was running at the start (the benchmark itself keeps both "
+            "cores busy)."
+        )
         + (" **Partial run** (not every part or scale)." if r.get("partial") else ""),
         "",
         *[f"- {note}" for note in r.get("notes", [])],

@@ -1110,7 +1110,7 @@ def _local_spark():
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from pyspark.sql import SparkSession
 
-    return (
+    spark = (
         SparkSession.builder.master("local[*]")
         .appName(JOB_NAME)
         .config("spark.sql.session.timeZone", "UTC")
@@ -1120,6 +1120,13 @@ def _local_spark():
         .config("spark.sql.files.maxPartitionBytes", str(8 * 2**20))
         .getOrCreate()
     )
+    # An expected compile failure (generated method over 64 KB, Spark falls back): not logged.
+    jvm = spark.sparkContext._jvm
+    jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
+        "org.apache.spark.sql.catalyst.expressions.codegen.CodeGenerator",
+        jvm.org.apache.logging.log4j.Level.OFF,
+    )
+    return spark
 
 
 def _batch_date(text: str) -> str:
