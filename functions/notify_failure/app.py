@@ -13,8 +13,8 @@ One page per execution: a Catch-handled failure ends in the `Fail` state whose e
 timeouts, aborts, invalid input, and a failure of NotifyFailure itself.
 
 Cold start matters: the X-Ray SDK and boto3 are slow to import, so neither is imported at
-module level. The Tracer is built on the first invocation and patches boto3 only (not every
-library X-Ray supports), and the SNS client is created on first use; both are then cached.
+module level. The Tracer comes from telco360.lambda_tracing (built on the first invocation),
+and the SNS client is created on first use and patches boto3 for X-Ray; both are then cached.
 """
 
 from __future__ import annotations
@@ -23,31 +23,13 @@ import functools
 import json
 import os
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+
+from telco360.lambda_tracing import capture_lambda_handler, tracer
 
 logger = Logger()
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Telco360"))
-
-
-@functools.cache
-def _tracer() -> Tracer:
-    """Built on first use: building a Tracer imports the X-Ray SDK (see the module doc)."""
-    return Tracer(auto_patch=False)
-
-
-def _capture_lambda_handler(handler):
-    """`tracer.capture_lambda_handler`, applied on the first invocation."""
-    traced = None
-
-    @functools.wraps(handler)
-    def wrapper(event, context):
-        nonlocal traced
-        if traced is None:
-            traced = _tracer().capture_lambda_handler(handler)
-        return traced(event, context)
-
-    return wrapper
 
 
 CATCH_HANDLED_ERROR = "PipelineFailed"  # the Error of the ASL's final Fail state
@@ -186,12 +168,12 @@ def build_alert(payload: dict, environment: str | None = None) -> dict:
 def _sns():
     import boto3  # lazily: cold start
 
-    _tracer().patch(["boto3"])  # X-Ray subsegment for the publish call
+    tracer().patch(["boto3"])  # X-Ray subsegment for the publish call
     return boto3.client("sns")
 
 
 @metrics.log_metrics
-@_capture_lambda_handler
+@capture_lambda_handler
 @logger.inject_lambda_context(log_event=True)
 def lambda_handler(event: dict, context) -> dict:
     execution_name = event.get("execution_name") or (event.get("detail") or {}).get("name")

@@ -9,9 +9,9 @@ The lake root is `s3://bucket` on AWS or a local folder when the local runner ca
 `check_batch` in-process.
 
 Cold start matters: the X-Ray SDK, boto3 and pydantic are slow to import, so none of them
-is imported at module level. The Tracer is built on the first invocation and patches boto3
-only (not every library X-Ray supports), the S3 client is created on first use and the
-request model on the first parse; each is then cached for warm invocations.
+is imported at module level. The Tracer comes from telco360.lambda_tracing (built on the first
+invocation), the S3 client is created on first use and patches boto3 for X-Ray, and the request
+model is built on the first parse; each is then cached for warm invocations.
 """
 
 from __future__ import annotations
@@ -23,33 +23,14 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from telco360.contract import FEEDS, REQUIRED_FEEDS
+from telco360.lambda_tracing import capture_lambda_handler, tracer
 
 logger = Logger()
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Telco360"))
-
-
-@functools.cache
-def _tracer() -> Tracer:
-    """Built on first use: building a Tracer imports the X-Ray SDK (see the module doc)."""
-    return Tracer(auto_patch=False)
-
-
-def _capture_lambda_handler(handler):
-    """`tracer.capture_lambda_handler`, applied on the first invocation."""
-    traced = None
-
-    @functools.wraps(handler)
-    def wrapper(event, context):
-        nonlocal traced
-        if traced is None:
-            traced = _tracer().capture_lambda_handler(handler)
-        return traced(event, context)
-
-    return wrapper
 
 
 HEAD_BYTES = 64 * 1024  # enough for any header row of the contract
@@ -133,7 +114,7 @@ class LocalLake:
 def _s3_client():
     import boto3  # lazily: cold start, and the local runner never needs it
 
-    _tracer().patch(["boto3"])  # X-Ray subsegments for the S3 calls
+    tracer().patch(["boto3"])  # X-Ray subsegments for the S3 calls
     return boto3.client("s3")
 
 
@@ -355,7 +336,7 @@ def _request_model() -> type:
 
 
 @metrics.log_metrics
-@_capture_lambda_handler
+@capture_lambda_handler
 @logger.inject_lambda_context(correlation_id_path="execution_name", log_event=True)
 def lambda_handler(event: dict, context) -> dict:
     from aws_lambda_powertools.utilities.parser import parse  # lazily: see _request_model
