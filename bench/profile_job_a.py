@@ -42,6 +42,7 @@ def session(event_dir: Path):
         "spark.ui.showConsoleProgress": "false",
         "spark.driver.memory": "4g",
         "spark.driver.extraJavaOptions": "-XX:-DontCompileHugeMethods",
+        "spark.sql.codegen.maxFields": str(local.CODEGEN_MAX_FIELDS),
         "spark.sql.files.maxPartitionBytes": str(8 * 2**20),
         "spark.eventLog.enabled": "true",
         "spark.eventLog.compress": "false",

@@ -471,6 +471,7 @@ def partition_values(uri: str, name: str) -> list[str]:
 JOB_NAME = "clean_standardize"
 ROWS_PER_OUTPUT_FILE = 1_000_000  # few, large Parquet files per feed and batch
 TRIM_CHARS = " \t\u00a0"  # what "surrounding whitespace" means in these exports
+FEEDS_AT_ONCE = 2  # feeds processed concurrently (see process_feeds)
 
 log = logging.getLogger(JOB_NAME)
 
@@ -582,11 +583,11 @@ def read_lines(spark, paths: list[str]):
     )
 
 
-def summarize_blocks(lines, *by: str):
+def summarize_blocks(lines):
     """Per file block: lines, non-blank lines, first `mid` and first line (line 1 = header)."""
     from pyspark.sql import functions as F
 
-    return lines.groupBy(*by, "file_name", "block_start").agg(
+    return lines.groupBy("file_name", "block_start").agg(
         F.count(F.lit(1)).alias("lines"),
         F.sum((F.btrim("value", F.lit(TRIM_CHARS)) != "").cast("long")).alias("non_blank"),
         F.min("mid").alias("min_mid"),
@@ -632,14 +633,20 @@ def split_fields(rows, feed: Feed, max_fields: int):
         "ignoreTrailingWhiteSpace": "true",
     }
     schema = ", ".join(f"_c{i} string" for i in range(max_fields))
+    # Most lines are plain: printable ASCII with no quote. Split on commas, such a line gives
+    # exactly what the CSV parser gives (spaces are its only whitespace), so only the other
+    # lines pay for the parser, and only they can hold a quoted comma.
+    plain = F.col("_plain")
     # Count fields without trusting the parser: drop quoted sections ("a, ""b""" included),
     # then count the commas left.
     unquoted = F.regexp_replace(line, '"[^"]*"', "")
-    found = F.length(unquoted) - F.length(F.replace(unquoted, F.lit(","), F.lit(""))) + 1
+    found = F.when(plain, F.size("_fields")).otherwise(
+        F.length(unquoted) - F.length(F.replace(unquoted, F.lit(","), F.lit(""))) + 1
+    )
     quotes = F.length(line) - F.length(F.replace(line, F.lit('"'), F.lit("")))
     field_error = (
         F.when(
-            quotes % 2 == 1,
+            ~plain & (quotes % 2 == 1),
             F.lit("unbalanced quote (a quoted field may contain a line break)"),
         )
         .when(
@@ -663,23 +670,29 @@ def split_fields(rows, feed: Feed, max_fields: int):
     parsed = rows.select(
         *lineage,
         *positions,
-        field_error.alias("_field_error"),
+        "field_count",
+        line.rlike("^[ !#-~]*$").alias("_plain"),
         needs_trim.alias("_needs_trim"),
-        F.from_csv(line, schema, options).alias("_parsed"),
-    )
+    ).select("*", F.when(~plain, F.from_csv(line, schema, options)).alias("_parsed"))
+    parsed_fields = F.array(*[F.col("_parsed")[f"_c{i}"] for i in range(max_fields)])
     arrays = parsed.select(
         *lineage,
         *positions,
-        "_field_error",
+        "field_count",
+        "_plain",
         "_needs_trim",
-        F.array(*[F.col("_parsed")[f"_c{i}"] for i in range(max_fields)]).alias("_fields"),
+        F.when(plain, F.split(line, ",", -1)).otherwise(parsed_fields).alias("_fields"),
     )
     values = []
     for c in feed.columns:
         value = F.try_element_at("_fields", F.col(position_column(c.name)) + 1)
-        trimmed = F.when(F.col("_needs_trim"), F.btrim(value, F.lit(TRIM_CHARS))).otherwise(value)
+        trimmed = (
+            F.when(plain, F.trim(value))
+            .when(F.col("_needs_trim"), F.btrim(value, F.lit(TRIM_CHARS)))
+            .otherwise(value)
+        )
         values.append(trimmed.cast("string").alias(c.name))
-    return arrays.select(*lineage, "_field_error", *values)
+    return arrays.select(*lineage, field_error.alias("_field_error"), *values)
 
 
 def _parsed(column: Column):
@@ -692,20 +705,29 @@ def _parsed(column: Column):
     kind = column.kind
     if kind in (ID, STRING):
         return v
+    # Each kind has a fast path for the usual spelling and the general rule for the rest
+    # (CASE and COALESCE evaluate the general rule only when the fast path gives nothing).
     if kind == INTEGER:
         exact = v.try_cast("decimal(38,18)")  # accepts `65` and `65.0`, not `65.5`
-        return F.when(exact == F.floor(exact), exact.try_cast("int"))
+        return F.coalesce(v.try_cast("int"), F.when(exact == F.floor(exact), exact.try_cast("int")))
     if kind == DECIMAL:
-        return F.round(v.try_cast("decimal(38,18)"), column.scale)  # HALF_UP: 0.125 -> 0.13
+        usual = v.try_cast(f"decimal(12,{column.scale})")  # rounds HALF_UP: 0.125 -> 0.13
+        return F.coalesce(usual, F.round(v.try_cast("decimal(38,18)"), column.scale))
     if kind == FLOAT:
         parsed = v.try_cast("double")
         return F.when(~F.isnan(parsed) & (F.abs(parsed) != float("inf")), parsed)
     if kind == BOOLEAN:
         word = F.lower(v)
-        return F.when(word.isin(*TRUE_WORDS), True).when(word.isin(*FALSE_WORDS), False)
+        return (
+            F.when(v == "Yes", True)
+            .when(v == "No", False)
+            .when(word.isin(*TRUE_WORDS), True)
+            .when(word.isin(*FALSE_WORDS), False)
+        )
     if kind == CATEGORY:
         lookup = F.create_map(*[F.lit(x) for c in column.categories for x in (category_key(c), c)])
-        return F.try_element_at(lookup, F.regexp_replace(F.lower(v), "[^a-z0-9]", ""))
+        spelled = F.try_element_at(lookup, F.regexp_replace(F.lower(v), "[^a-z0-9]", ""))
+        return F.when(v.isin(*column.categories), v).otherwise(spelled)
     if kind == DATE:
         return F.try_to_date(v, "yyyy-MM-dd")
     raise ValueError(f"column {column.header!r}: unsupported kind {kind!r}")  # teach it here
@@ -880,23 +902,32 @@ def quarantined_rows(checked):
     )
 
 
-def deduplicate(accepted, feed: Feed):
+def deduplicate(accepted, feed: Feed, source_files: list[str]):
     """One row per distinct typed record; the first delivered (lowest file, then line) wins.
 
-    Lineage is ignored when comparing: a row re-sent on another line is still a duplicate."""
+    Lineage is ignored when comparing: a row re-sent on another line is still a duplicate.
+    "First" is the minimum of one number, (file's rank << 32) + line, so Spark can keep its
+    groups in a hash table (a minimum of a string, or of a struct, forces a sort of them all)."""
     from pyspark.sql import functions as F
 
     names = list(feed.column_names)
-    first = F.min(F.struct("source_file", "source_line")).alias("_first")
+    files = sorted(source_files)  # the order of Spark's string comparison (UTF-8 bytes)
+    rank = F.array_position(F.array(*[F.lit(f) for f in files]), F.col("source_file"))
+    order = (rank.cast("long") * 2**32 + F.col("source_line")).alias("_order")
+    first = F.min("_order")
     return (
-        accepted.groupBy(*names)
-        .agg(first, F.first("ingest_date").alias("ingest_date"))
-        .select(*names, "ingest_date", "_first.source_file", "_first.source_line")
+        accepted.select(*names, "ingest_date", order)
+        .groupBy(*names)
+        .agg(first.alias("_order"), F.first("ingest_date").alias("ingest_date"))
+        .select(
+            *names,
+            "ingest_date",
+            F.element_at(
+                F.array(*[F.lit(f) for f in files]), (F.col("_order") / 2**32).cast("int")
+            ).alias("source_file"),
+            (F.col("_order") % 2**32).cast("int").alias("source_line"),
+        )
     )
-
-
-def standardized_rows(checked, feed: Feed):
-    return deduplicate(accepted_rows(checked), feed)
 
 
 # --------------------------------------------------------------------------------------------
@@ -918,32 +949,29 @@ class FeedInput:
 
 
 def read_batch_lines(spark, lake_root: str, batch_date: str, found: dict[str, list[str]]):
-    """The lines of every file of the batch, tagged with their feed, cached.
+    """{feed: the lines of its files}, not cached.
 
-    Cached so that the header check, the line numbering and both outputs see one read: the
-    `mid` values used for line numbers are then fixed, and the files are read only once."""
-    from pyspark import StorageLevel
-    from pyspark.sql import functions as F
-
-    frames = []
-    for feed, names in found.items():
-        folder = batch_path("raw", feed, batch_date)
-        paths = [join(lake_root, folder, n) for n in names]
-        frames.append(read_lines(spark, paths).withColumn("feed", F.lit(feed)))
-    lines = frames[0]
-    for frame in frames[1:]:
-        lines = lines.unionByName(frame)
-    return lines.persist(StorageLevel.MEMORY_AND_DISK)
+    Each pass (the header check, then the feed's outputs) reads the files again, which costs
+    less than caching every line of the batch. Both passes split the same files the same way,
+    so every line gets the same `mid` in both, and the line numbers hold (a line that did not
+    would be missing from the outputs, which the accounting check turns into an error)."""
+    return {
+        feed: read_lines(
+            spark, [join(lake_root, batch_path("raw", feed, batch_date), n) for n in names]
+        )
+        for feed, names in found.items()
+    }
 
 
-def inspect_batch(lines, batch_date: str, found: dict[str, list[str]]) -> list[FeedInput]:
+def inspect_batch(lines: dict, batch_date: str, found: dict[str, list[str]]) -> list[FeedInput]:
     """Check every header and count every feed's rows (one small Spark job for the batch)."""
     from pyspark.sql import functions as F
 
-    summary = sorted(
-        summarize_blocks(lines, "feed").collect(),
-        key=lambda r: (r["feed"], r["file_name"], r["block_start"]),
-    )
+    per_feed = [summarize_blocks(frame).withColumn("feed", F.lit(f)) for f, frame in lines.items()]
+    union = per_feed[0]
+    for frame in per_feed[1:]:
+        union = union.unionByName(frame)
+    summary = sorted(union.collect(), key=lambda r: (r["feed"], r["file_name"], r["block_start"]))
     sources = []
     for feed_name, names in found.items():
         feed = FEEDS[feed_name]
@@ -966,8 +994,7 @@ def inspect_batch(lines, batch_date: str, found: dict[str, list[str]]) -> list[F
                 offset += r["lines"]
                 rows_read += r["non_blank"]
             rows_read -= 1  # the header line
-        mine = lines.where(F.col("feed") == feed_name).drop("feed")
-        sources.append(FeedInput(feed, files, mine, blocks, rows_read))
+        sources.append(FeedInput(feed, files, lines[feed_name], blocks, rows_read))
     return sources
 
 
@@ -994,7 +1021,25 @@ def _layout_frame(spark, source: FeedInput):
                 *[f.positions[c.name] for c in feed.columns],
             )
         )
-    return spark.createDataFrame(rows, schema)
+    return _local_table(spark, rows, schema)
+
+
+def _local_table(spark, rows: list[tuple], schema: str):
+    """A small table held in the query plan itself.
+
+    (`spark.createDataFrame(list)` would be computed by a Python worker each time a query uses
+    it, which costs seconds per query.)"""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import _parse_datatype_string
+
+    fields = _parse_datatype_string(schema).fields
+    structs = [
+        F.struct(
+            *[F.lit(v).cast(f.dataType).alias(f.name) for v, f in zip(row, fields, strict=True)]
+        )
+        for row in rows
+    ]
+    return spark.range(1).select(F.inline(F.array(*structs)))
 
 
 def check_feed(spark, source: FeedInput, batch_date: str):
@@ -1008,10 +1053,10 @@ def _output_files(rows: int) -> int:
     return max(1, math.ceil(rows / ROWS_PER_OUTPUT_FILE))
 
 
-def _write(frame, uri: str, rows: int) -> None:
+def _write(frame, uri: str) -> None:
+    """Write `frame` as its partitions are, each file sorted by lineage (easy to trace)."""
     (
-        frame.coalesce(_output_files(rows))
-        .sortWithinPartitions("source_file", "source_line")
+        frame.sortWithinPartitions("source_file", "source_line")
         .write.mode("overwrite")  # replaces exactly this batch's folder
         .parquet(uri)
     )
@@ -1035,8 +1080,13 @@ def process_feed(spark, lake_root: str, batch_date: str, source: FeedInput) -> d
     checked = check_feed(spark, source, batch_date).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         accepted = accepted_rows(checked).observe(accepted_seen, one.alias("rows"))
-        standardized = deduplicate(accepted, feed).observe(standardized_seen, one.alias("rows"))
-        _write(standardized, std_uri, source.rows_read)
+        # The dedup aggregate's shuffle sets the file count: a few per feed, written in parallel
+        # (a coalesce here would run the aggregate's last step and the write in one task).
+        source_files = [f.source_file for f in source.files]
+        standardized = deduplicate(accepted, feed, source_files).observe(
+            standardized_seen, one.alias("rows")
+        )
+        _write(standardized, std_uri)
         quarantined = quarantined_rows(checked).observe(
             quarantine_seen,
             one.alias("rows"),
@@ -1045,7 +1095,8 @@ def process_feed(spark, lake_root: str, batch_date: str, source: FeedInput) -> d
                 for code in REASON_CODES
             ],
         )
-        _write(quarantined, quarantine_uri, source.rows_read)
+        # Few rows: gathered into a few files (no shuffle; the observed counts need none).
+        _write(quarantined.coalesce(_output_files(source.rows_read)), quarantine_uri)
     finally:
         checked.unpersist()
     q = quarantine_seen.get
@@ -1069,6 +1120,25 @@ def process_feed(spark, lake_root: str, batch_date: str, source: FeedInput) -> d
     }
 
 
+def process_feeds(spark, lake_root: str, batch_date: str, sources: list[FeedInput]) -> dict:
+    """Process the feeds FEEDS_AT_ONCE at a time, largest first; {feed: metrics} in input order.
+
+    Concurrent Spark jobs keep every core busy while one feed is being planned on the driver or
+    is in a step with few tasks. The first feed that fails fails the job (after the others end).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(source: FeedInput) -> dict:
+        metrics = process_feed(spark, lake_root, batch_date, source)
+        log.info("batch %s, feed %s: %s", batch_date, source.feed.name, metrics)
+        return metrics
+
+    largest_first = sorted(sources, key=lambda s: -s.rows_read)
+    with ThreadPoolExecutor(max_workers=FEEDS_AT_ONCE, thread_name_prefix="feed") as pool:
+        running = {s.feed.name: pool.submit(one, s) for s in largest_first}
+        return {s.feed.name: running[s.feed.name].result() for s in sources}
+
+
 def metrics_uri(lake_root: str, batch_date: str) -> str:
     return join(lake_root, "standardized/_metrics", f"ingest_date={batch_date}", "metrics.json")
 
@@ -1080,17 +1150,11 @@ def run(spark, lake_root: str, batch_date: str) -> dict:
     if missing:  # the pre-flight check stops such a batch; a manual run carries on
         log.warning("batch %s: required feed(s) not delivered: %s", batch_date, missing)
     lines = read_batch_lines(spark, lake_root, batch_date, found)
-    try:
-        # Every header of every file first: a schema break must leave the lake untouched.
-        sources = inspect_batch(lines, batch_date, found)
-        # Job B takes the metrics file as "job A finished": remove it before rewriting.
-        delete_tree(join(lake_root, "standardized/_metrics", f"ingest_date={batch_date}"))
-        feeds = {}
-        for source in sources:
-            feeds[source.feed.name] = process_feed(spark, lake_root, batch_date, source)
-            log.info("batch %s, feed %s: %s", batch_date, source.feed.name, feeds[source.feed.name])
-    finally:
-        lines.unpersist()
+    # Every header of every file first: a schema break must leave the lake untouched.
+    sources = inspect_batch(lines, batch_date, found)
+    # Job B takes the metrics file as "job A finished": remove it before rewriting.
+    delete_tree(join(lake_root, "standardized/_metrics", f"ingest_date={batch_date}"))
+    feeds = process_feeds(spark, lake_root, batch_date, sources)
     metrics = {
         "batch_date": batch_date,
         "contract_version": CONTRACT_VERSION,
@@ -1117,6 +1181,7 @@ def _local_spark():
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.driver.extraJavaOptions", "-XX:-DontCompileHugeMethods")  # see spark.py
+        .config("spark.sql.codegen.maxFields", "40")  # see spark.py
         .config("spark.sql.files.maxPartitionBytes", str(8 * 2**20))
         .getOrCreate()
     )
