@@ -12,8 +12,9 @@ the feed contract and lake helpers are embedded below (generated: `make embed`).
 How a file is read, and why:
 - Each CSV is read as text lines (splittable, so large files are read in parallel) and every
   physical line keeps its 1-based line number (the header is line 1), so a quarantined row can
-  be traced back to the exact line of the exact file. Fields are split with Spark's built-in
-  CSV parser (`from_csv`): quoted fields with commas and doubled quotes work.
+  be traced back to the exact line of the exact file. A plain line (printable ASCII, no quote)
+  is split on commas; any other line goes through Spark's built-in CSV parser (`from_csv`):
+  quoted fields with commas and doubled quotes work. Both give the same fields for a plain line.
 - Columns are matched by header name (trimmed, case-insensitive), never by position; unknown
   columns are ignored and reported as schema drift. All headers of all files are checked before
   anything is written: a file missing a contract column fails the job and writes nothing.
@@ -469,7 +470,7 @@ def partition_values(uri: str, name: str) -> list[str]:
 # fmt: on
 
 JOB_NAME = "clean_standardize"
-ROWS_PER_OUTPUT_FILE = 1_000_000  # few, large Parquet files per feed and batch
+ROWS_PER_OUTPUT_FILE = 1_000_000  # quarantine: few, large Parquet files per feed and batch
 TRIM_CHARS = " \t\u00a0"  # what "surrounding whitespace" means in these exports
 FEEDS_AT_ONCE = 2  # feeds processed concurrently (see process_feeds)
 
@@ -931,7 +932,7 @@ def deduplicate(accepted, feed: Feed, source_files: list[str]):
 
 
 # --------------------------------------------------------------------------------------------
-# The job: read -> transform -> write, one feed at a time after every header is checked
+# The job: read -> transform -> write, feeds two at a time after every header is checked
 # --------------------------------------------------------------------------------------------
 
 

@@ -406,3 +406,48 @@ def test_header_matching_is_by_trimmed_case_insensitive_name():
         job.parse_header(feed, "raw/population/x.csv", None)
     with pytest.raises(job.SchemaMismatch, match="appears twice"):
         job.parse_header(feed, "raw/population/x.csv", "ID,Zip Code,Population,id")
+
+
+def test_plain_lines_split_on_commas_give_what_the_csv_parser_gives(spark):
+    """A plain line is split on commas, any other line goes through the CSV parser: the same
+    content must come out the same either way (values, blanks, field-count errors)."""
+    feed = job.FEEDS["demographics"]
+    pairs = [  # (plain line, the same values with quotes, so that the CSV parser reads them)
+        (
+            "7590-VHVEG, 1 ,Female,  37, Yes ,No,Yes,No,0",
+            '"7590-VHVEG"," 1 ",Female,"  37"," Yes ",No,Yes,No,0',
+        ),
+        ("7590-VHVEG,1,,,No,No,Yes,No,", '"7590-VHVEG",1,,,No,No,Yes,No,'),
+        ("7590-VHVEG,1,Female,37,No,No,Yes,No", '"7590-VHVEG",1,Female,37,No,No,Yes,No'),
+    ]
+    pos = [job.position_column(c.name) for c in feed.columns]
+    schema = "source_file string, source_line int, raw_line string, field_count int, " + ", ".join(
+        f"{p} int" for p in pos
+    )
+    lines = [line for pair in pairs for line in pair]
+    rows = [("f.csv", n, line, 9, *range(9)) for n, line in enumerate(lines, start=2)]
+    checked = job.apply_contract(
+        job.split_fields(spark.createDataFrame(rows, schema), feed, 9), feed, "2026-11-01"
+    )
+    out = [r.asDict() for r in checked.orderBy("source_line").collect()]
+    for row in out:
+        del row["raw_line"], row["source_line"]
+    plain, quoted = out[0::2], out[1::2]
+    assert plain == quoted
+    first, blanks, short = plain
+    assert (first["customer_id"], first["count"], first["gender"], first["age"]) == (
+        "7590-VHVEG",
+        1,
+        "Female",
+        37,
+    )
+    assert (first["under_30"], first["number_of_dependents"], first["reason_codes"]) == (
+        True,
+        0,
+        [],
+    )
+    assert blanks["gender"] is None and blanks["age"] is None
+    assert blanks["reason_codes"] == ["missing_required"]
+    assert blanks["reason_detail"] == "Gender: missing; Age: missing; Number of Dependents: missing"
+    assert short["reason_codes"] == ["wrong_field_count"]
+    assert short["reason_detail"] == "expected 9 fields (as in the header), found 8"
