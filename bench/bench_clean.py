@@ -106,7 +106,7 @@ def main() -> int:
     if not (args.keep and (lake / "raw").exists()):
         shutil.rmtree(lake, ignore_errors=True)
         started = time.perf_counter()
-        if (REPO / "src/telco360/generate.py").exists():
+        if (REPO / "src/telco360/generate").is_dir():
             from telco360.generate import generate
 
             generate(
