@@ -44,6 +44,8 @@ def session(event_dir: Path):
         "spark.driver.extraJavaOptions": "-XX:-DontCompileHugeMethods",
         "spark.sql.codegen.maxFields": str(local.CODEGEN_MAX_FIELDS),
         "spark.sql.files.maxPartitionBytes": str(8 * 2**20),
+        "spark.sql.inMemoryColumnarStorage.compressed": "false",
+        "spark.sql.codegen.cache.maxEntries": "2000",
         "spark.eventLog.enabled": "true",
         "spark.eventLog.compress": "false",
         "spark.eventLog.dir": str(event_dir),
