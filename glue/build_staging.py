@@ -598,7 +598,11 @@ def latest_per_key(
         # max_by skips rows whose ordering is NULL, i.e. rows of the other feeds.
         aggregates.append(F.max_by(f"_v_{feed}", f"_o_{feed}").alias(f"_v_{feed}"))
         aggregates.append(F.count(f"_o_{feed}").alias(f"_n_{feed}"))
-    return union.groupBy(*key).agg(*aggregates)
+    # max_by over structs has no fixed-width buffer, so Spark aggregates by sorting. Grouping
+    # straight away would sort twice (a partial aggregate before the shuffle, which gains
+    # nothing here: a key's rows come from different feeds, hence different input partitions,
+    # and the final one after it); repartitioning by the key first leaves one sort.
+    return union.repartition(*key).groupBy(*key).agg(*aggregates)
 
 
 def duplicates_resolved(delta: DataFrame, feeds: list[str]) -> SparkColumn:
