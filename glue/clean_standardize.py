@@ -359,9 +359,10 @@ def batch_path(zone: str, feed: str, batch_date: str) -> str:
 """Small file operations on the lake root, which is a local folder or `s3://bucket/prefix`.
 
 Spark reads and writes the data files itself; this module does the few things Spark does not:
-small JSON documents (metrics, commit markers), listing batch folders, and removing a batch
-folder before it is rewritten. Standard library only (boto3 is imported lazily, on S3 only), so
-it can be embedded verbatim in the Glue scripts like the contract.
+small JSON documents (metrics, commit markers), a CSV file's header line, listing batch
+folders, and removing a batch folder before it is rewritten. Standard library only (boto3 is
+imported lazily, on S3 only), so it can be embedded verbatim in the Glue scripts like the
+contract.
 """
 
 
@@ -412,6 +413,37 @@ def read_text(uri: str) -> str:
         return _s3().get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
     with open(uri, encoding="utf-8") as f:
         return f.read()
+
+
+def _read_head(uri: str, limit: int) -> tuple[bytes, bool]:
+    """The first `limit` bytes of a file, and whether that is the whole file."""
+    if is_s3(uri):
+        bucket, key = _split_s3(uri)
+        client = _s3()
+        size = client.head_object(Bucket=bucket, Key=key)["ContentLength"]
+        if size == 0:  # a Range on an empty object is an error
+            return b"", True
+        wanted = min(size, limit)
+        body = client.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{wanted - 1}")["Body"]
+        return body.read(), wanted == size
+    with open(uri, "rb") as f:
+        head = f.read(limit)
+        return head, len(head) < limit or not f.read(1)
+
+
+def read_first_line(uri: str, chunk: int = 64 * 1024) -> str | None:
+    """A file's first line without its line break (LF, CRLF or CR, as Spark's text reader
+    splits lines); None for an empty file. Reads only the start of the file, however large."""
+    limit = chunk
+    while True:
+        head, whole = _read_head(uri, limit)
+        breaks = [i for i in (head.find(b"\n"), head.find(b"\r")) if i >= 0]
+        if breaks or whole:
+            break
+        limit *= 4
+    if not head:
+        return None
+    return head[: min(breaks, default=len(head))].decode("utf-8", errors="replace")
 
 
 def write_json(uri: str, document: dict) -> None:
@@ -585,14 +617,17 @@ def read_lines(spark, paths: list[str]):
 
 
 def summarize_blocks(lines):
-    """Per file block: lines, non-blank lines, first `mid` and first line (line 1 = header)."""
+    """Per file block: lines, non-blank lines and first `mid`.
+
+    Numbers only, so Spark aggregates in a hash table. (Taking each block's first line here
+    as well, a string, made Spark sort every line of the batch: the headers are read on the
+    driver instead, see inspect_batch.)"""
     from pyspark.sql import functions as F
 
     return lines.groupBy("file_name", "block_start").agg(
         F.count(F.lit(1)).alias("lines"),
         F.sum((F.btrim("value", F.lit(TRIM_CHARS)) != "").cast("long")).alias("non_blank"),
         F.min("mid").alias("min_mid"),
-        F.min_by("value", "mid").alias("first_line"),
     )
 
 
@@ -964,8 +999,12 @@ def read_batch_lines(spark, lake_root: str, batch_date: str, found: dict[str, li
     }
 
 
-def inspect_batch(lines: dict, batch_date: str, found: dict[str, list[str]]) -> list[FeedInput]:
-    """Check every header and count every feed's rows (one small Spark job for the batch)."""
+def inspect_batch(
+    lines: dict, lake_root: str, batch_date: str, found: dict[str, list[str]]
+) -> list[FeedInput]:
+    """Check every header and count every feed's rows (one small Spark job for the batch).
+
+    Each header is the file's first line, read on the driver (a few kilobytes per file)."""
     from pyspark.sql import functions as F
 
     per_feed = [summarize_blocks(frame).withColumn("feed", F.lit(f)) for f, frame in lines.items()]
@@ -980,7 +1019,7 @@ def inspect_batch(lines: dict, batch_date: str, found: dict[str, list[str]]) -> 
         files, blocks, rows_read = [], [], 0
         for name in names:
             mine = [r for r in summary if r["feed"] == feed_name and r["file_name"] == name]
-            header = mine[0]["first_line"] if mine and mine[0]["block_start"] == 0 else None
+            header = read_first_line(join(lake_root, folder, name))
             files.append(parse_header(feed, f"{folder}/{name}", header))
             offset = 0
             for r in mine:
@@ -1160,7 +1199,7 @@ def run(spark, lake_root: str, batch_date: str) -> dict:
         log.warning("batch %s: required feed(s) not delivered: %s", batch_date, missing)
     lines = read_batch_lines(spark, lake_root, batch_date, found)
     # Every header of every file first: a schema break must leave the lake untouched.
-    sources = inspect_batch(lines, batch_date, found)
+    sources = inspect_batch(lines, lake_root, batch_date, found)
     # Job B takes the metrics file as "job A finished": remove it before rewriting.
     delete_tree(join(lake_root, "standardized/_metrics", f"ingest_date={batch_date}"))
     feeds = process_feeds(spark, lake_root, batch_date, sources)
