@@ -505,6 +505,13 @@ JOB_NAME = "clean_standardize"
 ROWS_PER_OUTPUT_FILE = 1_000_000  # quarantine: few, large Parquet files per feed and batch
 TRIM_CHARS = " \t\u00a0"  # what "surrounding whitespace" means in these exports
 FEEDS_AT_ONCE = 2  # feeds processed concurrently (see process_feeds)
+# Whole-stage code generation fuses a feed's checks into one Java method of up to 64 KB.
+# HotSpot compiles a method over 8,000 bytes of bytecode poorly (its optimizing compiler gives up,
+# "out of nodes", leaving the quick first-tier code) or, with its default flags as on Glue, not
+# at all. Stages with such a method run operator by operator instead, in small methods the JIT
+# fully compiles. (Spark's tuning guide suggests 8000 on HotSpot. Measured: job A at 300k
+# customers, 52.7 s -> 49.4 s, alternating in one JVM.) Set by `run`, so it applies on Glue too.
+SESSION_SETTINGS = {"spark.sql.codegen.hugeMethodLimit": "8000"}
 
 log = logging.getLogger(JOB_NAME)
 
@@ -1193,6 +1200,8 @@ def metrics_uri(lake_root: str, batch_date: str) -> str:
 
 def run(spark, lake_root: str, batch_date: str) -> dict:
     """Clean and standardize every feed of one batch; return the metrics written."""
+    for key, value in SESSION_SETTINGS.items():
+        spark.conf.set(key, value)
     found = batch_files(lake_root, batch_date)
     missing = [f for f in REQUIRED_FEEDS if f not in found]
     if missing:  # the pre-flight check stops such a batch; a manual run carries on
