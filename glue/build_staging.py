@@ -358,10 +358,9 @@ def batch_path(zone: str, feed: str, batch_date: str) -> str:
 """Small file operations on the lake root, which is a local folder or `s3://bucket/prefix`.
 
 Spark reads and writes the data files itself; this module does the few things Spark does not:
-small JSON documents (metrics, commit markers), a CSV file's header line, listing batch
-folders, and removing a batch folder before it is rewritten. Standard library only (boto3 is
-imported lazily, on S3 only), so it can be embedded verbatim in the Glue scripts like the
-contract.
+small JSON documents (metrics, commit markers), listing batch folders, and removing a batch
+folder before it is rewritten. Standard library only (boto3 is imported lazily, on S3 only), so
+it can be embedded verbatim in the Glue scripts like the contract.
 """
 
 
@@ -412,37 +411,6 @@ def read_text(uri: str) -> str:
         return _s3().get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
     with open(uri, encoding="utf-8") as f:
         return f.read()
-
-
-def _read_head(uri: str, limit: int) -> tuple[bytes, bool]:
-    """The first `limit` bytes of a file, and whether that is the whole file."""
-    if is_s3(uri):
-        bucket, key = _split_s3(uri)
-        client = _s3()
-        size = client.head_object(Bucket=bucket, Key=key)["ContentLength"]
-        if size == 0:  # a Range on an empty object is an error
-            return b"", True
-        wanted = min(size, limit)
-        body = client.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{wanted - 1}")["Body"]
-        return body.read(), wanted == size
-    with open(uri, "rb") as f:
-        head = f.read(limit)
-        return head, len(head) < limit or not f.read(1)
-
-
-def read_first_line(uri: str, chunk: int = 64 * 1024) -> str | None:
-    """A file's first line without its line break (LF, CRLF or CR, as Spark's text reader
-    splits lines); None for an empty file. Reads only the start of the file, however large."""
-    limit = chunk
-    while True:
-        head, whole = _read_head(uri, limit)
-        breaks = [i for i in (head.find(b"\n"), head.find(b"\r")) if i >= 0]
-        if breaks or whole:
-            break
-        limit *= 4
-    if not head:
-        return None
-    return head[: min(breaks, default=len(head))].decode("utf-8", errors="replace")
 
 
 def write_json(uri: str, document: dict) -> None:

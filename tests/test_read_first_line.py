@@ -1,11 +1,13 @@
-"""lake_io.read_first_line: a CSV's header as Spark's text reader would give it, from a local
+"""Job A's read_first_line: a CSV's header as Spark's text reader would give it, from a local
 file or an S3 object (moto), reading only the start of the file."""
 
 import boto3
 import pytest
 from moto import mock_aws
 
-from telco360 import lake_io
+from telco360.repo import load_script
+
+read_first_line = load_script("glue/clean_standardize.py", "clean_standardize").read_first_line
 
 REGION = "eu-west-1"
 BUCKET = "telco360-lake-test"
@@ -31,7 +33,7 @@ def test_first_line_of_a_local_file(tmp_path, case):
     content, expected = CASES[case]
     path = tmp_path / f"{case}.csv"
     path.write_bytes(content)
-    assert lake_io.read_first_line(str(path), chunk=16) == expected
+    assert read_first_line(str(path), chunk=16) == expected
 
 
 @pytest.fixture
@@ -48,7 +50,5 @@ def s3_lake(monkeypatch):
 def test_first_line_of_s3_objects(s3_lake):
     for case, (content, _) in CASES.items():
         s3_lake.put_object(Bucket=BUCKET, Key=f"raw/{case}.csv", Body=content)
-    found = {
-        case: lake_io.read_first_line(f"s3://{BUCKET}/raw/{case}.csv", chunk=16) for case in CASES
-    }
+    found = {case: read_first_line(f"s3://{BUCKET}/raw/{case}.csv", chunk=16) for case in CASES}
     assert found == {case: expected for case, (_, expected) in CASES.items()}
