@@ -46,7 +46,7 @@ run: check-java $(STAMP)  ## run the main job: every pending batch from landing 
 test: check-java $(STAMP)  ## run the whole test suite
 	$(VENV)/bin/pytest
 
-bench: check-java $(STAMP)  ## benchmarks (minutes): writes bench/results/latest.{md,json,png}
+bench: check-java $(STAMP) build  ## benchmarks (minutes): writes bench/results/latest.{md,json,png}
 	$(VENV)/bin/python bench/run_bench.py
 
 # AWS tools, each in its own venv under .tools/ (aws-sam-cli and checkov pin conflicting
@@ -73,8 +73,11 @@ lint: $(STAMP) $(AWS_TOOLS)  ## static checks: ruff, SAM, cfn-lint, two ASL lint
 	node_modules/.bin/statelint $(ASL)
 	$(TOOLS)/checkov/bin/checkov --quiet --compact --framework cloudformation -f template.yaml
 
-build: $(AWS_TOOLS)  ## sam build (no Docker needed): Lambdas for python3.13/arm64 + contract layer
-	$(TOOLS)/sam/bin/sam build
+# The function and layer Makefiles compile bytecode, which must come from python3.13: hand them
+# this interpreter by path (SAM runs them from a scratch dir, where a pyenv shim may resolve
+# to another version).
+build: $(TOOLS)/sam/.installed  ## sam build (no Docker needed): Lambdas for python3.13/arm64 + contract layer
+	PYTHON="$$($(PYTHON) -c 'import sys; print(sys.executable)')" $(TOOLS)/sam/bin/sam build
 
 format: $(STAMP)  ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .

@@ -9,6 +9,11 @@ def _target(ok: bool | None) -> str:
     return "n/a" if ok is None else ("met" if ok else "**missed**")
 
 
+def _detail(r: dict, handler: str, key: str):
+    """One figure of a handler's cold-import detail; results older than the key say so."""
+    return r.get(f"{handler}_cold_import_detail", {}).get(key, "not measured")
+
+
 def render(r: dict) -> str:
     m, v = r["machine"], r["versions"]
     lines = [
@@ -106,9 +111,15 @@ def render(r: dict) -> str:
         "",
         f"Pre-flight {r.get('preflight_cold_import_ms')} ms, failure alert "
         f"{r.get('notify_cold_import_ms')} ms: median of 7 fresh `python -c 'import app'` "
-        "(Lambda-like env: contract layer + function folder on the path, "
+        "of the `sam build` artifact (function folder + contract layer on the path, "
         "AWS_LAMBDA_FUNCTION_NAME set, tracing not disabled) minus the median of a bare "
-        "`python -c pass`.",
+        "`python -c pass`. The build ships hash-checked bytecode "
+        "(`functions/lambda_function.mk`); the same artifact without it: "
+        f"{_detail(r, 'preflight', 'without_bytecode_ms')} ms and "
+        f"{_detail(r, 'notify', 'without_bytecode_ms')} ms. Modules compiled from source "
+        f"while importing the shipped artifact: "
+        f"{_detail(r, 'preflight', 'modules_compiled_at_import')} and "
+        f"{_detail(r, 'notify', 'modules_compiled_at_import')}.",
         "",
         "## Estimated AWS cost of one daily run (USD)",
         "",

@@ -13,7 +13,6 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ sys.path[:0] = [str(REPO / "src"), str(REPO / "bench")]
 import aws_cost  # noqa: E402
 import chart  # noqa: E402
 import duckdb_reference  # noqa: E402
+import lambda_cold_import  # noqa: E402
 
 from telco360 import warehouse  # noqa: E402
 from telco360.generate import generate  # noqa: E402
@@ -139,34 +139,6 @@ def run_incremental(spark, work: Path, customers: int, history_days: int, delta:
     }
 
 
-def cold_import_ms(function: str, runs: int = 7) -> dict:
-    """Median wall time of a fresh interpreter importing the handler, minus a bare interpreter.
-
-    Lambda-like environment: the contract layer (src) and the function folder on the path,
-    AWS_LAMBDA_FUNCTION_NAME/LAMBDA_TASK_ROOT set so Powertools behaves as on Lambda."""
-    env = dict(os.environ)
-    env.update(
-        PYTHONPATH=f"{REPO / 'src'}:{REPO / 'functions' / function}",
-        AWS_LAMBDA_FUNCTION_NAME=f"bench-{function}",
-        LAMBDA_TASK_ROOT=str(REPO / "functions" / function),
-        POWERTOOLS_SERVICE_NAME="bench",
-        POWERTOOLS_METRICS_NAMESPACE="Telco360",
-        AWS_DEFAULT_REGION="eu-west-1",
-        PYTHONDONTWRITEBYTECODE="1",
-    )
-    env.pop("POWERTOOLS_TRACE_DISABLED", None)
-
-    def once(code: str) -> float:
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd="/")
-        return time.perf_counter() - started
-
-    once("import app")  # warm the OS file cache and .pyc files
-    bare = statistics.median(once("pass") for _ in range(runs))
-    full = statistics.median(once("import app") for _ in range(runs))
-    return {"ms": round((full - bare) * 1000), "bare_interpreter_ms": round(bare * 1000)}
-
-
 def duckdb_vs_spark(spark, work: Path, customers: int, scale_result: dict | None) -> dict:
     lake = work / f"lake_{customers}"
     if not lake.exists():
@@ -257,8 +229,9 @@ def main() -> int:
         "load_average_start": os.getloadavg(),
     }
     if "imports" not in skip:
-        for name, fn in (("preflight", "preflight"), ("notify", "notify_failure")):
-            got = cold_import_ms(fn)
+        handlers = (("preflight", "PreflightFunction"), ("notify", "NotifyFailureFunction"))
+        for name, logical_id in handlers:
+            got = lambda_cold_import.measure(logical_id)
             report[f"{name}_cold_import_ms"] = got["ms"]
             report[f"{name}_cold_import_detail"] = got
             print(f"{name} cold import: {got}", flush=True)
