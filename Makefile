@@ -16,7 +16,7 @@ export BC_SKIP_MAPPING := TRUE
 ASL := statemachines/pipeline.asl.json
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: help run test lint format embed build bench clean check-python check-java venv tools
+.PHONY: help run test lint format embed build bench clean check-python check-java venv tools report-screenshot
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -40,8 +40,16 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 
 venv: $(STAMP)
 
+# The report is written whether the run succeeded or not (it shows the failure too).
 run: check-java $(STAMP)  ## run the main job: every pending batch from landing to CUSTOMER_360
-	$(VENV)/bin/telco360 run
+	@status=0; $(VENV)/bin/telco360 run || status=$$?; $(VENV)/bin/telco360 report; exit $$status
+
+CHROMIUM ?= chromium
+# README's picture of the report: `make run` first, then this (needs Debian's chromium).
+report-screenshot: $(STAMP)  ## docs/report.png: the local report, drawn by headless Chromium
+	$(VENV)/bin/telco360 report
+	$(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1100,1500 \
+	  --screenshot=docs/report.png file://$(abspath .telco360/report.html) 2>/dev/null
 
 test: check-java $(STAMP)  ## run the whole test suite
 	$(VENV)/bin/pytest

@@ -140,6 +140,17 @@ def _cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+DEFAULT_REPORT = ".telco360/report.html"
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from telco360.report_html import write_report
+
+    path = write_report(args.lake, args.warehouse, args.out)
+    print(f"report: {path} (open it in a browser; it needs no server or network)")
+    return 0
+
+
 def _cmd_query(args: argparse.Namespace) -> int:
     import duckdb
 
@@ -201,6 +212,13 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="each batch: landed, standardized, committed, loaded")
     _lake_args(status)
     status.set_defaults(func=_cmd_status)
+
+    report = sub.add_parser("report", help="write one self-contained HTML page about the lake")
+    _lake_args(report)
+    report.add_argument(
+        "--out", default=DEFAULT_REPORT, help=f"HTML file (default {DEFAULT_REPORT})"
+    )
+    report.set_defaults(func=_cmd_report)
 
     query = sub.add_parser("query", help="run SQL against the local warehouse")
     query.add_argument("sql", help='e.g. "select count(*) from analytics.customer_360"')
