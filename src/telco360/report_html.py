@@ -73,6 +73,7 @@ def _feed_lines(rows: list[FeedRow], value, title: str, ylabel: str, log=False) 
     ax.set_ylabel(ylabel)
     if log and rows:  # a full day-1 export and daily deltas differ by orders of magnitude
         ax.set_yscale("symlog", linthresh=10)
+        ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     if rows:
         ax.legend(loc="center left", bbox_to_anchor=(1, 0.5))
