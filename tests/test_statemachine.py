@@ -30,6 +30,7 @@ REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 ENVIRONMENT = "dev"
 BATCH = "2026-11-02"
+KMS_KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"  # the key id of AWS's examples
 
 
 # ---------------------------------------------------------------------------- the template
@@ -88,11 +89,25 @@ class Resolver:
             return f"arn:aws:sns:{REGION}:{ACCOUNT}:{self.value(props['TopicName'])}"
         if kind == "AWS::Serverless::Function":
             return self.value(props["FunctionName"])
+        if kind == "AWS::DynamoDB::Table":
+            return self.value(props["TableName"])
+        if kind == "AWS::KMS::Key":
+            return KMS_KEY_ID
         raise NotImplementedError(f"Ref to {kind}")
 
     def get_att(self, name: str, attribute: str) -> str:
-        if attribute == "Arn" and self.resource(name)["Type"] == "AWS::Serverless::Function":
+        kind = self.resource(name)["Type"]
+        if attribute == "Arn" and kind == "AWS::Serverless::Function":
             return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.ref(name)}"
+        if attribute == "Arn" and kind == "AWS::S3::Bucket":
+            return f"arn:aws:s3:::{self.ref(name)}"
+        if attribute == "Arn" and kind == "AWS::KMS::Key":
+            return f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{KMS_KEY_ID}"
+        if attribute == "Arn" and kind == "AWS::DynamoDB::Table":
+            return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{self.ref(name)}"
+        if attribute == "Arn" and kind == "AWS::SQS::Queue":
+            queue = self.value(self.resource(name)["Properties"]["QueueName"])
+            return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}"
         raise NotImplementedError(f"GetAtt {name}.{attribute}")
 
     def value(self, node):
