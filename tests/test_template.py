@@ -457,6 +457,8 @@ def test_schedule_and_rule_have_an_encrypted_dead_letter_queue_with_an_alarm(tem
     assert schedule["Properties"]["DeadLetterConfig"] == {"Arn": dlq}
     rule = template["Resources"]["NotifyFailureFunction"]["Properties"]["Events"]["ExecutionEnded"]
     assert rule["Properties"]["DeadLetterConfig"] == {"Arn": dlq}
+    notifier = template["Resources"]["NotifyFailureFunction"]["Properties"]
+    assert notifier["DeadLetterQueue"] == {"Type": "SQS", "TargetArn": dlq}
     queue = template["Resources"]["EventDeliveryDeadLetterQueue"]["Properties"]
     assert queue["SqsManagedSseEnabled"] is True
     (statement,) = template["Resources"]["EventDeliveryDeadLetterQueuePolicy"]["Properties"][
