@@ -105,3 +105,14 @@ def test_local_preflight_never_calls_dynamodb(tmp_path, monkeypatch):
     }
     summary = app.lambda_handler(event, Context())
     assert summary["files"] == 4 and "lock" not in summary
+
+
+def test_the_local_runner_skips_the_lock_tasks_of_the_state_machine():
+    """The ASL's DynamoDB lock tasks have no local step: the lake lock does that job."""
+    from telco360.pipeline_definition import task_sequence
+
+    assert task_sequence() == [
+        ("Preflight", "preflight"),
+        ("CleanStandardize", "clean_standardize"),
+        ("BuildStaging", "build_staging"),
+    ]
