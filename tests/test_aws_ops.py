@@ -40,9 +40,10 @@ def _stack(session, definition: dict) -> str:
             "LakeBucketName": {"Value": "lake"},
         },
     }
-    session.client("cloudformation").create_stack(
-        StackName="telco360-dev", TemplateBody=json.dumps(template)
-    )
+    for stack in ("telco360-dev", "telco360-prod"):
+        session.client("cloudformation").create_stack(
+            StackName=stack, TemplateBody=json.dumps(template)
+        )
     return arn
 
 
@@ -86,3 +87,67 @@ def test_backfill_uncommits_later_batches_then_runs_them_in_order(aws):
     assert _inputs(aws, arn) == ["2026-11-02", "2026-11-03"]
     markers = s3.list_objects_v2(Bucket="lake", Prefix="staging/_batches/")["Contents"]
     assert [m["Key"] for m in markers] == ["staging/_batches/batch_date=2026-11-01/manifest.json"]
+
+
+def _commit(s3, day: str) -> None:
+    s3.put_object(Bucket="lake", Key=f"raw/status/ingest_date={day}/status.csv", Body=b"x")
+    key = f"staging/_batches/batch_date={day}/manifest.json"
+    s3.put_object(Bucket="lake", Key=key, Body=b"{}")
+
+
+def test_rerunning_an_old_date_while_later_ones_are_committed_is_refused(aws, capsys):
+    """Job B builds each date on the latest committed batch before it: re-running 11-01 alone
+    would leave 11-02 and 11-03 built on the old 11-01. Refused, with the backfill command."""
+    arn = _stack(aws, ECHO_ASL)
+    for day in ("2026-11-01", "2026-11-02", "2026-11-03"):
+        _commit(aws.client("s3"), day)
+    code = aws_ops.run_dates(_args(stack="telco360-prod"), ["2026-11-01"], poll=0.01)
+    assert code == 1
+    assert aws.client("stepfunctions").list_executions(stateMachineArn=arn)["executions"] == []
+    err = capsys.readouterr().err
+    assert "2026-11-01 is older than committed batch(es) 2026-11-02, 2026-11-03" in err
+    assert (
+        f"`telco360 backfill --aws --stack telco360-prod --region {REGION} --from 2026-11-01`"
+        in err
+    )
+    # The latest date, or a range that includes every later committed date, may run.
+    assert aws_ops.run_dates(_args(stack="telco360-prod"), ["2026-11-03"], poll=0.01) == 0
+    dates = ["2026-11-02", "2026-11-03"]
+    assert aws_ops.run_dates(_args(stack="telco360-prod"), dates, poll=0.01) == 0
+
+
+def test_the_same_date_run_twice_gets_two_unique_execution_names(aws):
+    arn = _stack(aws, ECHO_ASL)
+    for _ in range(2):
+        assert aws_ops.run_dates(_args(), ["2026-11-02"], poll=0.01) == 0
+    names = [
+        e["name"]
+        for e in aws.client("stepfunctions").list_executions(stateMachineArn=arn)["executions"]
+    ]
+    assert len(names) == 2 and len(set(names)) == 2
+    assert all(n.startswith("manual-2026-11-02-") for n in names)
+
+
+def test_cli_run_aws_refuses_an_old_date_and_resolves_ranges_in_the_bucket(
+    aws, capsys, monkeypatch
+):
+    import time
+
+    from telco360 import cli
+
+    class QuickPoll:
+        @staticmethod
+        def sleep(seconds):
+            time.sleep(0.01)
+
+    monkeypatch.setattr(aws_ops, "time", QuickPoll)
+
+    arn = _stack(aws, ECHO_ASL)
+    for day in ("2026-11-01", "2026-11-02"):
+        _commit(aws.client("s3"), day)
+    argv = ["run", "--aws", "--stack", "telco360-prod", "--region", REGION]
+    assert cli.main([*argv, "--date", "2026-11-01"]) == 1
+    assert "telco360 backfill --aws --stack telco360-prod" in capsys.readouterr().err
+    # --from is resolved against the bucket (not the local lake): both dates, in order
+    assert cli.main([*argv, "--from", "2026-11-01"]) == 0
+    assert _inputs(aws, arn) == ["2026-11-01", "2026-11-02"]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from telco360.repo import REPO_ROOT
 
-LAYER_MODULES = ["__init__.py", "contract.py", "lambda_tracing.py"]
+LAYER_MODULES = ["__init__.py", "batch_lock.py", "contract.py", "lambda_tracing.py"]
 CHECKED_HASH = 0b11  # PEP 552 flags: hash-based, check the source
 
 
@@ -28,7 +28,7 @@ def test_layer_holds_the_shared_modules_from_src(tmp_path):
     build_layer(tmp_path)
     package = tmp_path / "python" / "telco360"
     assert sorted(p.name for p in package.glob("*.py")) == LAYER_MODULES
-    for name in ("contract.py", "lambda_tracing.py"):
+    for name in ("batch_lock.py", "contract.py", "lambda_tracing.py"):
         assert (package / name).read_bytes() == (REPO_ROOT / "src/telco360" / name).read_bytes()
 
 
@@ -53,6 +53,6 @@ def test_building_twice_gives_the_same_layer(tmp_path):
         build_layer(artifacts)
     files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
-    assert len(files) == 6
+    assert len(files) == 8
     for rel in files:
         assert (first / rel).read_bytes() == (second / rel).read_bytes(), rel

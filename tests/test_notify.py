@@ -75,17 +75,81 @@ def test_flat_payload_of_the_local_runner_and_long_values_are_trimmed():
     assert "Console:       (no console link: not an AWS execution)" in alert["message"]
 
 
+def _entered(name: str) -> dict:
+    return {"type": "TaskStateEntered", "stateEnteredEventDetails": {"name": name}}
+
+
+def _exited(name: str) -> dict:
+    return {"type": "TaskStateExited", "stateExitedEventDetails": {"name": name}}
+
+
+PAGED = [_entered("Preflight"), _entered("NotifyFailure"), _exited("NotifyFailure")]
+NOT_PAGED = [_entered("Preflight"), _exited("Preflight"), _entered("CleanStandardize")]
+
+
 @pytest.mark.parametrize(
-    ("name", "pages"),
+    ("name", "history", "pages"),
     [
-        ("notify_catch_glue_failure.json", True),
-        ("execution_timed_out.json", True),
-        ("execution_failed_invalid_input.json", True),
-        ("execution_failed_after_catch.json", False),  # already paged by NotifyFailure
+        ("notify_catch_glue_failure.json", [], True),  # the Catch path itself
+        ("execution_timed_out.json", NOT_PAGED, True),
+        ("execution_aborted.json", NOT_PAGED, True),
+        ("execution_failed_invalid_input.json", [], True),
+        ("execution_failed_after_catch.json", PAGED, False),  # already paged by NotifyFailure
+        ("execution_failed_input_omitted.json", PAGED, False),
+        # NotifyFailure entered but never completed (its publish failed): page from here
+        ("execution_failed_after_catch.json", PAGED[:2], True),
     ],
 )
-def test_exactly_one_page_rule(name, pages):
-    assert app.should_page(event(name)) is pages
+def test_exactly_one_page_rule(name, history, pages):
+    """AWS's status events carry no error or cause
+    (https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html): the decision comes
+    from the execution's history, not from the event."""
+    assert "error" not in event(name).get("detail", {})
+    assert app.should_page(event(name), history) is pages
+
+
+def test_documented_status_events_carry_no_error_and_may_omit_the_input():
+    for name in (
+        "execution_failed_after_catch.json",
+        "execution_failed_invalid_input.json",
+        "execution_timed_out.json",
+        "execution_aborted.json",
+        "execution_failed_input_omitted.json",
+    ):
+        detail = event(name)["detail"]
+        assert not {"error", "cause"} & set(detail), name
+        assert set(detail) == {
+            "executionArn",
+            "stateMachineArn",
+            "name",
+            "status",
+            "startDate",
+            "stopDate",
+            "input",
+            "inputDetails",
+            "output",
+            "outputDetails",
+        }, name
+    omitted = event("execution_failed_input_omitted.json")["detail"]
+    assert omitted["input"] is None and omitted["inputDetails"] == {"included": False}
+
+
+def test_timed_out_alert_takes_state_and_batch_from_the_execution_when_input_is_omitted():
+    status_event = event("execution_failed_input_omitted.json")
+    status_event["detail"]["status"] = "TIMED_OUT"
+    execution = {
+        "described": {
+            "status": "TIMED_OUT",
+            "input": '{"scheduled_time": "2026-11-02T05:30:00Z"}',
+            "executionArn": EXEC_ARN,
+        },
+        "history": NOT_PAGED,
+    }
+    alert = app.build_alert(status_event, environment="dev", execution=execution)
+    assert alert["subject"] == (
+        "[telco360 dev] TIMED_OUT: execution timeout in CleanStandardize, batch 2026-11-02"
+    )
+    assert "Error:         States.Timeout" in alert["message"]
 
 
 class Context:
@@ -125,7 +189,30 @@ def test_handler_publishes_one_message(topic):
     assert page["MessageAttributes"]["failed_state"]["Value"] == "CleanStandardize"
 
 
-def test_handler_skips_the_status_event_of_a_caught_failure(topic):
+class FakeSfn:
+    """DescribeExecution / GetExecutionHistory of one ended execution."""
+
+    def __init__(self, described: dict, history: list[dict]):
+        self.described, self.history = described, history
+
+    def describe_execution(self, executionArn):
+        assert executionArn == self.described["executionArn"]
+        return self.described
+
+    def get_paginator(self, name):
+        assert name == "get_execution_history"
+        history = self.history
+
+        class Pages:
+            def paginate(self, **kwargs):
+                return [{"events": history}]
+
+        return Pages()
+
+
+def test_handler_skips_the_status_event_of_a_caught_failure(topic, monkeypatch):
+    described = {"status": "FAILED", "executionArn": EXEC_ARN, "error": "PipelineFailed"}
+    monkeypatch.setattr(app, "_sfn", lambda: FakeSfn(described, PAGED))
     result = app.lambda_handler(event("execution_failed_after_catch.json"), Context())
     assert result["published"] is False
     assert topic() == []

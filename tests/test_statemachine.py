@@ -30,6 +30,7 @@ REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 ENVIRONMENT = "dev"
 BATCH = "2026-11-02"
+KMS_KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"  # the key id of AWS's examples
 
 
 # ---------------------------------------------------------------------------- the template
@@ -88,11 +89,25 @@ class Resolver:
             return f"arn:aws:sns:{REGION}:{ACCOUNT}:{self.value(props['TopicName'])}"
         if kind == "AWS::Serverless::Function":
             return self.value(props["FunctionName"])
+        if kind == "AWS::DynamoDB::Table":
+            return self.value(props["TableName"])
+        if kind == "AWS::KMS::Key":
+            return KMS_KEY_ID
         raise NotImplementedError(f"Ref to {kind}")
 
     def get_att(self, name: str, attribute: str) -> str:
-        if attribute == "Arn" and self.resource(name)["Type"] == "AWS::Serverless::Function":
+        kind = self.resource(name)["Type"]
+        if attribute == "Arn" and kind == "AWS::Serverless::Function":
             return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.ref(name)}"
+        if attribute == "Arn" and kind == "AWS::S3::Bucket":
+            return f"arn:aws:s3:::{self.ref(name)}"
+        if attribute == "Arn" and kind == "AWS::KMS::Key":
+            return f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{KMS_KEY_ID}"
+        if attribute == "Arn" and kind == "AWS::DynamoDB::Table":
+            return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{self.ref(name)}"
+        if attribute == "Arn" and kind == "AWS::SQS::Queue":
+            queue = self.value(self.resource(name)["Properties"]["QueueName"])
+            return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}"
         raise NotImplementedError(f"GetAtt {name}.{attribute}")
 
     def value(self, node):
@@ -136,6 +151,8 @@ class Handlers:
         self.by_name: dict[str, tuple[object, dict]] = {}
         self.calls: list[tuple[str, dict]] = []
         self.fail_next: dict[str, Exception] = {}
+        # name -> callback(event), run inside that handler's invocation, after the handler
+        self.after: dict[str, object] = {}
         glob_env = resolver.t["Globals"]["Function"]["Environment"]["Variables"]
         for logical, res in resolver.t["Resources"].items():
             if res["Type"] != "AWS::Serverless::Function":
@@ -156,6 +173,8 @@ class Handlers:
             self.monkeypatch.setenv(key, value)
         try:
             result = module.lambda_handler(event, FakeContext(name))
+            if name in self.after:
+                self.after.pop(name)(event)
         except Exception as exc:  # what the Lambda service returns for an unhandled error
             response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps(
@@ -193,9 +212,11 @@ class Pipeline:
         self.glue = boto3.client("glue", region_name=REGION)
         self.s3 = boto3.client("s3", region_name=REGION)
         self.sqs = boto3.client("sqs", region_name=REGION)
+        self.dynamodb = boto3.client("dynamodb", region_name=REGION)
         self.bucket = resolver.ref("LakeBucket")
         self.job_a = resolver.ref("CleanStandardizeJob")
         self.job_b = resolver.ref("BuildStagingJob")
+        self.lock_table = resolver.ref("BatchLockTable")
 
     def deploy(self) -> None:
         self.s3.create_bucket(
@@ -215,6 +236,13 @@ class Pipeline:
         ]["QueueArn"]
         sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
 
+        table = self.resolver.resource("BatchLockTable")["Properties"]
+        self.dynamodb.create_table(
+            TableName=self.lock_table,
+            AttributeDefinitions=table["AttributeDefinitions"],
+            KeySchema=table["KeySchema"],
+            BillingMode=table["BillingMode"],
+        )
         iam = boto3.client("iam", region_name=REGION)
         role = iam.create_role(RoleName="test", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         lam = boto3.client("lambda", region_name=REGION)
@@ -244,10 +272,15 @@ class Pipeline:
             roleArn=role,
         )["stateMachineArn"]
 
-    def run(self, execution_input: dict) -> dict:
-        arn = self.sfn.start_execution(
-            stateMachineArn=self.state_machine, name="exec-1", input=json.dumps(execution_input)
+    def start(self, execution_input: dict, name: str = "exec-1") -> str:
+        return self.sfn.start_execution(
+            stateMachineArn=self.state_machine, name=name, input=json.dumps(execution_input)
         )["executionArn"]
+
+    def run(self, execution_input: dict, name: str = "exec-1") -> dict:
+        return self.wait(self.start(execution_input, name))
+
+    def wait(self, arn: str) -> dict:
         deadline = time.monotonic() + 60  # a safety net, not an assertion on speed
         while time.monotonic() < deadline:
             described = self.sfn.describe_execution(executionArn=arn)
@@ -255,7 +288,26 @@ class Pipeline:
                 break
             time.sleep(0.1)
         history = self.sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
-        return {"described": described, "history": history}
+        return {"described": described, "history": history, "arn": arn}
+
+    def locks(self) -> dict[str, str]:
+        """batch date -> holder execution name, as the lock table holds them now."""
+        items = self.dynamodb.scan(TableName=self.lock_table)["Items"]
+        return {i["batch_date"]["S"]: i["holder"]["S"].rsplit(":", 1)[-1] for i in items}
+
+    def status_event(self, fixture: str, result: dict) -> dict:
+        """AWS's documented status event (events/<fixture>) for this execution."""
+        event = load_event(fixture)
+        event["detail"]["executionArn"] = result["arn"]
+        event["detail"]["name"] = result["arn"].rsplit(":", 1)[-1]
+        event["detail"]["stateMachineArn"] = self.state_machine
+        event["resources"] = [result["arn"]]
+        return event
+
+    def deliver(self, event: dict) -> dict:
+        """What the EventBridge rule does: invoke the notifier with the event."""
+        name = self.resolver.ref("NotifyFailureFunction")
+        return json.loads(self.handlers.invoke(name, json.dumps(event).encode(), {}))
 
     def job_runs(self, job: str) -> list[dict]:
         return self.glue.get_job_runs(JobName=job)["JobRuns"]
@@ -353,7 +405,14 @@ def test_definition_has_the_fixed_task_sequence():
     definition = json.loads((REPO_ROOT / "statemachines/pipeline.asl.json").read_text())
     states = definition["States"]
     tasks = [n for n, s in states.items() if s["Type"] == "Task"]
-    assert tasks == ["Preflight", "CleanStandardize", "BuildStaging", "NotifyFailure"]
+    assert tasks == [
+        "Preflight",
+        "CleanStandardize",
+        "BuildStaging",
+        "ReleaseBatchLock",
+        "NotifyFailure",
+        "ReleaseBatchLockAfterFailure",
+    ]
     for name in ("Preflight", "CleanStandardize", "BuildStaging"):
         (catch,) = states[name]["Catch"]
         assert catch["ErrorEquals"] == ["States.ALL"] and catch["Next"] == "NotifyFailure"
@@ -364,11 +423,13 @@ def test_definition_has_the_fixed_task_sequence():
         retried = {e for r in states[name]["Retry"] for e in r["ErrorEquals"]}
         assert "Glue.ConcurrentRunsExceededException" in retried
         assert not retried & {"States.ALL", "States.TaskFailed"}, "never retry a failed run"
-    assert states["NotifyFailure"]["Next"] == "Fail"
-    assert (
-        states["Fail"]["Error"]
-        == load_module("functions/notify_failure/app.py", "sfn_notify_check").CATCH_HANDLED_ERROR
-    )
+    assert states["BuildStaging"]["Next"] == "ReleaseBatchLock"
+    assert states["ReleaseBatchLock"]["Next"] == "Succeed"
+    assert states["NotifyFailure"]["Next"] == "ReleaseBatchLockAfterFailure"
+    assert states["ReleaseBatchLockAfterFailure"]["Next"] == "Fail"
+    notifier = load_module("functions/notify_failure/app.py", "sfn_notify_check")
+    assert states["Fail"]["Error"] == notifier.CATCH_HANDLED_ERROR
+    assert notifier.CATCH_NOTIFY_STATE in states
 
 
 def test_happy_path_from_the_schedule(pipeline):
@@ -381,6 +442,7 @@ def test_happy_path_from_the_schedule(pipeline):
         "Preflight",
         "CleanStandardize",
         "BuildStaging",
+        "ReleaseBatchLock",
         "Succeed",
     ]
     output = json.loads(result["described"]["output"])
@@ -402,6 +464,9 @@ def test_happy_path_from_the_schedule(pipeline):
         assert run["Arguments"]["--lake_root"] == lake_root
         assert run["Arguments"]["--batch_date"] == BATCH
     assert [name for name, _ in pipeline.handlers.calls] == ["telco360-dev-preflight"]
+    assert output["preflight"]["summary"]["lock"]["holder"] == result["arn"]
+    assert "lock_left_to_expire" not in output
+    assert pipeline.locks() == {}, "the lock is released on success"
     assert pipeline.pages() == []
 
 
@@ -413,7 +478,13 @@ def test_preflight_failure_pages_and_starts_no_glue_job(pipeline):
 
     assert result["described"]["status"] == "FAILED"
     assert result["described"]["error"] == "PipelineFailed"
-    assert entered(result["history"])[-3:] == ["Preflight", "NotifyFailure", "Fail"]
+    assert entered(result["history"])[-4:] == [
+        "Preflight",
+        "NotifyFailure",
+        "ReleaseBatchLockAfterFailure",
+        "Fail",
+    ]
+    assert pipeline.locks() == {}, "the lock is released on failure"
     assert "CleanStandardize" not in entered(result["history"])
     assert pipeline.job_runs(pipeline.job_a) == []
     assert pipeline.job_runs(pipeline.job_b) == []
@@ -441,12 +512,14 @@ def test_glue_a_failure_pages_and_never_starts_glue_b(pipeline, monkeypatch):
     result = pipeline.run({"batch_date": BATCH, "allow_rerun": False})
 
     assert result["described"]["status"] == "FAILED"
-    assert entered(result["history"])[-4:] == [
+    assert entered(result["history"])[-5:] == [
         "Preflight",
         "CleanStandardize",
         "NotifyFailure",
+        "ReleaseBatchLockAfterFailure",
         "Fail",
     ]
+    assert pipeline.locks() == {}
     assert [r["JobRunState"] for r in pipeline.job_runs(pipeline.job_a)] == ["FAILED"]
     assert pipeline.job_runs(pipeline.job_b) == []
     assert pipeline.sleeps == [], "a failed job run is never retried"
@@ -465,11 +538,12 @@ def test_glue_b_failure_pages_once(pipeline, monkeypatch):
     result = pipeline.run(load_event("manual_rerun.json") | {"batch_date": BATCH})
 
     assert result["described"]["status"] == "FAILED"
-    assert entered(result["history"])[-5:] == [
+    assert entered(result["history"])[-6:] == [
         "Preflight",
         "CleanStandardize",
         "BuildStaging",
         "NotifyFailure",
+        "ReleaseBatchLockAfterFailure",
         "Fail",
     ]
     assert [r["JobRunState"] for r in pipeline.job_runs(pipeline.job_a)] == ["SUCCEEDED"]
@@ -477,11 +551,15 @@ def test_glue_b_failure_pages_once(pipeline, monkeypatch):
     (page,) = pipeline.pages()
     assert page["Subject"] == f"[telco360 dev] FAILED: BuildStaging, batch {BATCH}"
     assert "Commit marker not written: S3 AccessDenied" in page["Message"]
-    # The FAILED status event of this execution must not page a second time.
-    notifier = load_module("functions/notify_failure/app.py", "sfn_notify_check")
-    status_event = load_event("execution_failed_after_catch.json")
-    status_event["detail"]["error"] = result["described"]["error"]
-    assert notifier.should_page(status_event) is False
+    # AWS's FAILED status event of this execution (no error, no cause) must not page again.
+    for fixture in ("execution_failed_after_catch.json", "execution_failed_input_omitted.json"):
+        delivered = pipeline.deliver(pipeline.status_event(fixture, result))
+        assert delivered == {
+            "published": False,
+            "reason": "failure already paged by NotifyFailure",
+        }
+    assert pipeline.pages() == []
+    assert pipeline.locks() == {}
 
 
 def test_throttled_glue_start_is_retried_with_backoff(pipeline, monkeypatch):
@@ -518,6 +596,96 @@ def test_missing_input_fails_without_running_anything(pipeline):
     assert result["described"]["error"] == "InvalidInput"
     assert entered(result["history"]) == ["ResolveBatchDate", "InvalidInput"]
     assert pipeline.handlers.calls == []
-    # Caught by the EventBridge rule instead: its status event pages.
-    notifier = load_module("functions/notify_failure/app.py", "sfn_notify_check")
-    assert notifier.should_page(load_event("execution_failed_invalid_input.json")) is True
+    # Caught by the EventBridge rule instead: AWS's status event (no error in it) pages once,
+    # with the error and cause read from DescribeExecution.
+    delivered = pipeline.deliver(
+        pipeline.status_event("execution_failed_invalid_input.json", result)
+    )
+    assert delivered["published"] is True
+    (page,) = pipeline.pages()
+    assert page["Subject"] == "[telco360 dev] FAILED: InvalidInput, batch unknown date"
+    assert "Error:         InvalidInput" in page["Message"]
+    assert 'Cause:         Start the execution with {"batch_date": "YYYY-MM-DD"}' in page["Message"]
+
+
+def test_aborted_execution_pages_once_and_frees_its_batch_date(pipeline):
+    """Stopped while it holds the lock (after the pre-flight took it): no state of its own
+    runs, so the EventBridge path pages (ABORTED, the state it was in) and releases it."""
+    held = {}
+
+    def stop_own_execution(event):
+        held.update(pipeline.locks())
+        pipeline.sfn.stop_execution(executionArn=event["execution_arn"], error="OperatorStop")
+
+    pipeline.handlers.after["telco360-dev-preflight"] = stop_own_execution
+    result = pipeline.run({"batch_date": BATCH}, name="manual-abort")
+
+    assert result["described"]["status"] == "ABORTED"
+    assert held == {BATCH: "manual-abort"}
+    assert pipeline.locks() == {BATCH: "manual-abort"}, "an aborted execution runs no release"
+    assert pipeline.pages() == []
+    assert pipeline.job_runs(pipeline.job_a) == []
+
+    delivered = pipeline.deliver(pipeline.status_event("execution_aborted.json", result))
+    assert delivered["published"] is True
+    (page,) = pipeline.pages()
+    assert page["Subject"].startswith("[telco360 dev] ABORTED: execution aborted in ")
+    assert f"batch {BATCH}" in page["Subject"]
+    assert pipeline.locks() == {}
+
+
+def test_two_executions_for_one_date_the_second_fails_batch_in_progress(pipeline, monkeypatch):
+    """A manual re-run started while the scheduled run of the same date is in job A: the
+    second one's pre-flight fails BatchInProgress naming the holder, starts no job, pages
+    once, and leaves the first one's lock alone; the first one then succeeds and frees it."""
+    from moto.glue import models
+
+    original = models.FakeJob.start_job_run
+    second = {}
+
+    def start_job_run(self, *args, **kwargs):
+        if self.name == pipeline.job_a and not second:
+            second["result"] = pipeline.run({"batch_date": BATCH}, name="manual-rerun")
+            second["locks"] = pipeline.locks()
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(models.FakeJob, "start_job_run", start_job_run)
+    first = pipeline.run(load_event("scheduled_input.json"), name="scheduled-run")
+
+    rerun = second["result"]
+    assert rerun["described"]["status"] == "FAILED"
+    assert entered(rerun["history"])[-4:] == [
+        "Preflight",
+        "NotifyFailure",
+        "ReleaseBatchLockAfterFailure",
+        "Fail",
+    ]
+    assert second["locks"] == {BATCH: "scheduled-run"}, "the holder's lock is left alone"
+    (page,) = pipeline.pages()
+    assert page["Subject"] == f"[telco360 dev] FAILED: Preflight, batch {BATCH}"
+    assert "Error:         BatchInProgress" in page["Message"]
+    assert f"batch {BATCH} is being processed by execution scheduled-run (" in page["Message"]
+    assert "Execution:     manual-rerun" in page["Message"]
+
+    assert first["described"]["status"] == "SUCCEEDED"
+    assert len(pipeline.job_runs(pipeline.job_a)) == 1, "the second execution started no job"
+    assert pipeline.locks() == {}
+    third = pipeline.run({"batch_date": BATCH}, name="after-both")
+    assert third["described"]["status"] == "SUCCEEDED", "the date is free again"
+
+
+def test_an_expired_lock_does_not_block_the_date(pipeline):
+    """A lock whose holder could not release it (expired) is taken over."""
+    pipeline.dynamodb.put_item(
+        TableName=pipeline.lock_table,
+        Item={
+            "batch_date": {"S": BATCH},
+            "holder": {"S": f"arn:aws:states:{REGION}:{ACCOUNT}:execution:x:crashed"},
+            "holder_name": {"S": "crashed"},
+            "acquired_at": {"N": "1700000000"},
+            "expires_at": {"N": "1700014700"},
+        },
+    )
+    result = pipeline.run({"batch_date": BATCH}, name="after-expiry")
+    assert result["described"]["status"] == "SUCCEEDED"
+    assert pipeline.locks() == {}

@@ -8,9 +8,15 @@ Two callers:
 - an EventBridge rule on "Step Functions Execution Status Change" (FAILED, TIMED_OUT, ABORTED),
   for what a Catch cannot see.
 
-One page per execution: a Catch-handled failure ends in the `Fail` state whose error is
-`PipelineFailed`; its FAILED status event is skipped (`should_page`). Everything else pages:
-timeouts, aborts, invalid input, and a failure of NotifyFailure itself.
+One page per execution. AWS's status events carry no error or cause, and may omit the input
+(https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html), so for a status event
+the handler reads the execution itself (states:DescribeExecution, GetExecutionHistory): if
+the NotifyFailure state already completed in that execution, the Catch path paged and the
+event is skipped (`catch_path_paged`); otherwise it pages with the status, error and cause
+DescribeExecution gives and the state the execution was in. Timeouts, aborts, invalid input
+and a failure of NotifyFailure itself page this way. It also releases the batch-date lock the
+execution may still hold (telco360.batch_lock): TIMED_OUT and ABORTED executions run no
+state of their own to release it.
 
 Cold start matters: the X-Ray SDK and boto3 are slow to import, so neither is imported at
 module level. The Tracer comes from telco360.lambda_tracing (built on the first invocation),
@@ -33,6 +39,7 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Telc
 
 
 CATCH_HANDLED_ERROR = "PipelineFailed"  # the Error of the ASL's final Fail state
+CATCH_NOTIFY_STATE = "NotifyFailure"  # the ASL state that pages on the Catch path
 STATUS_CHANGE = "Step Functions Execution Status Change"
 SUBJECT_MAX = 100  # SNS limit
 CAUSE_MAX = 1500
@@ -42,12 +49,32 @@ def is_status_event(payload: dict) -> bool:
     return payload.get("detail-type") == STATUS_CHANGE
 
 
-def should_page(payload: dict) -> bool:
-    """False only for the status event of a failure the Catch path has already paged."""
+def catch_path_paged(history: list[dict]) -> bool:
+    """True when the execution's NotifyFailure state completed: the Catch path paged. (It has
+    no Catch, so it exits only after a successful publish.)"""
+    return any(
+        e.get("type") == "TaskStateExited"
+        and (e.get("stateExitedEventDetails") or {}).get("name") == CATCH_NOTIFY_STATE
+        for e in history
+    )
+
+
+def should_page(payload: dict, history: list[dict] | None = None) -> bool:
+    """False only for the status event of an execution whose Catch path already paged; the
+    event alone cannot tell (it has no error), its execution history can."""
     if not is_status_event(payload):
         return True
-    detail = payload.get("detail") or {}
-    return not (detail.get("status") == "FAILED" and detail.get("error") == CATCH_HANDLED_ERROR)
+    return not catch_path_paged(history or [])
+
+
+def last_state(history: list[dict]) -> str | None:
+    """The state the execution was in when it ended (the last one entered)."""
+    entered = [
+        (e.get("stateEnteredEventDetails") or {}).get("name")
+        for e in history
+        if e.get("type", "").endswith("StateEntered")
+    ]
+    return entered[-1] if entered else None
 
 
 def readable_cause(cause: str | None) -> str:
@@ -94,19 +121,23 @@ def _batch_date_from_input(raw_input: str | None) -> str | None:
     return doc.get("batch_date") or (scheduled[:10] if isinstance(scheduled, str) else None)
 
 
-def _facts(payload: dict) -> dict:
-    """The alert's facts, from either caller's payload."""
+def _facts(payload: dict, execution: dict | None = None) -> dict:
+    """The alert's facts, from either caller's payload (and, for a status event, from
+    DescribeExecution and the history: `execution` = {"described", "history"})."""
     if is_status_event(payload):
         detail = payload.get("detail") or {}
-        status = detail.get("status", "FAILED")
+        described = (execution or {}).get("described") or {}
+        status = described.get("status") or detail.get("status", "FAILED")
+        where = last_state((execution or {}).get("history") or [])
+        kind = {"TIMED_OUT": "execution timeout", "ABORTED": "execution aborted"}.get(status)
+        failed_state = f"{kind} in {where}" if kind and where else kind or where or "execution"
+        error = described.get("error") or detail.get("error")
         return {
             "status": status,
-            "failed_state": {"TIMED_OUT": "execution timeout", "ABORTED": "execution aborted"}.get(
-                status, "execution"
-            ),
-            "error": detail.get("error") or {"TIMED_OUT": "States.Timeout"}.get(status, status),
-            "cause": detail.get("cause"),
-            "batch_date": _batch_date_from_input(detail.get("input")),
+            "failed_state": failed_state,
+            "error": error or {"TIMED_OUT": "States.Timeout"}.get(status, status),
+            "cause": described.get("cause") or detail.get("cause"),
+            "batch_date": _batch_date_from_input(described.get("input") or detail.get("input")),
             "execution_name": detail.get("name"),
             "execution_arn": detail.get("executionArn"),
         }
@@ -127,10 +158,12 @@ def _facts(payload: dict) -> dict:
     }
 
 
-def build_alert(payload: dict, environment: str | None = None) -> dict:
+def build_alert(
+    payload: dict, environment: str | None = None, execution: dict | None = None
+) -> dict:
     """{"subject", "message", "attributes"} for one failed execution."""
     env = environment or os.environ.get("ENVIRONMENT_NAME", "local")
-    facts = _facts(payload)
+    facts = _facts(payload, execution)
     batch = facts["batch_date"] or "unknown date"
     subject = f"[telco360 {env}] {facts['status']}: {facts['failed_state']}, batch {batch}"
     subject = " ".join(subject.split())  # SNS subjects: one line
@@ -172,17 +205,53 @@ def _sns():
     return boto3.client("sns")
 
 
+@functools.cache
+def _sfn():
+    import boto3  # lazily: cold start
+
+    tracer().patch(["boto3"])
+    return boto3.client("stepfunctions")
+
+
+def read_execution(execution_arn: str) -> dict:
+    """DescribeExecution (full input, error, cause) and the whole execution history."""
+    sfn = _sfn()
+    described = sfn.describe_execution(executionArn=execution_arn)
+    history: list[dict] = []
+    pages = sfn.get_paginator("get_execution_history")
+    for page in pages.paginate(executionArn=execution_arn, includeExecutionData=False):
+        history.extend(page["events"])
+    return {"described": described, "history": history}
+
+
+def _release_lock(execution: dict) -> bool:
+    """Free the batch date if this ended execution still holds it (only its own lock)."""
+    from telco360 import batch_lock  # the contract layer
+
+    table = os.environ.get(batch_lock.TABLE_ENV)
+    described = execution["described"]
+    batch_date = _batch_date_from_input(described.get("input"))
+    if not table or not batch_date:
+        return False
+    return batch_lock.release(table, batch_date, described["executionArn"])
+
+
 @metrics.log_metrics
 @capture_lambda_handler
 @logger.inject_lambda_context(log_event=True)
 def lambda_handler(event: dict, context) -> dict:
     execution_name = event.get("execution_name") or (event.get("detail") or {}).get("name")
     logger.set_correlation_id(execution_name)
-    if not should_page(event):
-        logger.info("already paged by the Catch path; not paging twice")
-        metrics.add_metric(name="AlertsDeduplicated", unit=MetricUnit.Count, value=1)
-        return {"published": False, "reason": "failure already paged by NotifyFailure"}
-    alert = build_alert(event)
+    execution = None
+    if is_status_event(event):
+        execution = read_execution(event["detail"]["executionArn"])
+        if _release_lock(execution):
+            logger.info("released the batch lock the ended execution held")
+        if not should_page(event, execution["history"]):
+            logger.info("already paged by the Catch path; not paging twice")
+            metrics.add_metric(name="AlertsDeduplicated", unit=MetricUnit.Count, value=1)
+            return {"published": False, "reason": "failure already paged by NotifyFailure"}
+    alert = build_alert(event, execution=execution)
     response = _sns().publish(
         TopicArn=os.environ["ALERT_TOPIC_ARN"],
         Subject=alert["subject"],

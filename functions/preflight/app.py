@@ -26,6 +26,8 @@ from datetime import date
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from telco360 import batch_lock
+from telco360.batch_lock import BatchInProgress
 from telco360.contract import FEEDS, REQUIRED_FEEDS
 from telco360.lambda_tracing import capture_lambda_handler, tracer
 
@@ -318,6 +320,26 @@ def check_batch(lake_root: str, batch_date: str, allow_rerun: bool) -> dict:
     }
 
 
+# ---------------------------------------------------------------------------- the batch lock
+
+
+def _take_batch_lock(lake_root: str, request) -> dict | None:
+    """On AWS, one execution per batch date (telco360.batch_lock); the state machine releases
+    it. Locally (no lock table, or a folder lake) the local runner's lake lock does the job."""
+    table = os.environ.get(batch_lock.TABLE_ENV)
+    if not table or not lake_root.startswith("s3://") or not request.execution_arn:
+        return None
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", request.batch_date):
+        return None  # check_batch names the problem
+    return batch_lock.acquire(
+        table,
+        request.batch_date,
+        holder=request.execution_arn,
+        holder_name=request.execution_name or request.execution_arn.rsplit(":", 1)[-1],
+        seconds=int(os.environ[batch_lock.SECONDS_ENV]),
+    )
+
+
 # ---------------------------------------------------------------------------- the handler
 
 
@@ -331,6 +353,7 @@ def _request_model() -> type:
         allow_rerun: bool = False
         lake_root: str | None = None
         execution_name: str | None = None
+        execution_arn: str | None = None
 
     return PreflightRequest
 
@@ -344,11 +367,14 @@ def lambda_handler(event: dict, context) -> dict:
     request = parse(event=event, model=_request_model())
     lake_root = request.lake_root or os.environ["LAKE_ROOT"]
     try:
+        lock = _take_batch_lock(lake_root, request)
         summary = check_batch(lake_root, request.batch_date, request.allow_rerun)
-    except PreflightError as exc:
+    except (PreflightError, BatchInProgress) as exc:
         metrics.add_metric(name="PreflightFailed", unit=MetricUnit.Count, value=1)
         logger.error("pre-flight failed", extra={"error": type(exc).__name__, "detail": str(exc)})
         raise
+    if lock:
+        summary["lock"] = lock
     metrics.add_metric(name="PreflightFeeds", unit=MetricUnit.Count, value=len(summary["feeds"]))
     metrics.add_metric(name="PreflightFiles", unit=MetricUnit.Count, value=summary["files"])
     metrics.add_metric(name="PreflightBytes", unit=MetricUnit.Bytes, value=summary["bytes"])

@@ -1,8 +1,12 @@
 """`--aws`: the same operations against the deployed stack, one execution at a time.
 
-`telco360 run --aws --date D` starts the state machine for D and follows it to the end;
+`telco360 run --aws --date D` starts the state machine for D and follows it to the end; it
+refuses a date older than a committed batch it would not also run (job B builds each date on
+the latest committed batch before it, so the later ones would stay built on the old state) and
+prints the backfill command instead.
 `telco360 backfill --aws --from D1 [--to D2]` un-commits D1 and every later committed date in
 the lake bucket, then runs the dates in order, waiting for each; it stops at the first failure.
+Every execution gets a unique name (Standard workflow names must be unique for 90 days).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import uuid
 
 import boto3
 
-from telco360 import lake_io
+from telco360 import lake_io, lake_state
 
 POLL_SECONDS = 10.0
 STATE_MACHINE_OUTPUT = "StateMachineArn"
@@ -33,9 +37,15 @@ def stack_outputs(session, stack: str) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in described["Stacks"][0].get("Outputs", [])}
 
 
+def execution_name(batch_date: str) -> str:
+    """Unique per start: a name already used in the last 90 days is refused by Step Functions
+    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html)."""
+    return f"manual-{batch_date}-{uuid.uuid4().hex[:12]}"
+
+
 def start_and_follow(sfn, state_machine_arn: str, batch_date: str, poll: float = POLL_SECONDS):
     """Start one execution for `batch_date` and wait for it; returns describe_execution."""
-    name = f"manual-{batch_date}-{uuid.uuid4().hex[:8]}"
+    name = execution_name(batch_date)
     started = sfn.start_execution(
         stateMachineArn=state_machine_arn, name=name, input=json.dumps({"batch_date": batch_date})
     )
@@ -63,12 +73,46 @@ def _run_in_order(sfn, arn: str, dates: list[str], poll: float) -> int:
     return 0
 
 
-def run_dates(args: argparse.Namespace, dates: list[str], poll: float = POLL_SECONDS) -> int:
-    if not dates:
-        print("error: --aws needs --date or --from/--to", file=sys.stderr)
-        return 1
+def backfill_command(args: argparse.Namespace, first: str) -> str:
+    region = f" --region {args.region}" if args.region else ""
+    return f"telco360 backfill --aws --stack {args.stack}{region} --from {first}"
+
+
+def later_committed(lake: str, dates: list[str]) -> list[str]:
+    """Committed batches after the first of `dates` that `dates` would not re-run."""
+    first = min(dates)
+    return [d for d in lake_state.committed_dates(lake) if d > first and d not in dates]
+
+
+def _dates_in_bucket(lake: str, first: str | None, last: str | None) -> list[str]:
+    first, last = first or "0000-01-01", last or "9999-12-31"
+    known = set(lake_state.landed_dates(lake)) | set(lake_state.committed_dates(lake))
+    return sorted(d for d in known if first <= d <= last)
+
+
+def run_dates(args: argparse.Namespace, dates: list[str] | None, poll: float = POLL_SECONDS) -> int:
+    """Run `dates`, or (None) the dates landed or committed in the bucket within --from/--to."""
     session = _session(args)
-    arn = args.state_machine_arn or stack_outputs(session, args.stack)[STATE_MACHINE_OUTPUT]
+    outputs = stack_outputs(session, args.stack)
+    arn = args.state_machine_arn or outputs[STATE_MACHINE_OUTPUT]
+    lake = f"s3://{outputs[BUCKET_OUTPUT]}"
+    if dates is None and (getattr(args, "from_date", None) or getattr(args, "to_date", None)):
+        dates = _dates_in_bucket(lake, args.from_date, args.to_date)
+    if not dates:
+        print(
+            "error: --aws needs --date, or --from/--to matching dates in the bucket",
+            file=sys.stderr,
+        )
+        return 1
+    later = later_committed(lake, dates)
+    if later:
+        print(
+            f"error: {min(dates)} is older than committed batch(es) {', '.join(later)}, which "
+            "were built on the state this re-run would change; nothing was started. Re-run it "
+            f"and every later date in order with `{backfill_command(args, min(dates))}`.",
+            file=sys.stderr,
+        )
+        return 1
     return _run_in_order(session.client("stepfunctions"), arn, dates, poll)
 
 

@@ -88,7 +88,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.aws:
         from telco360 import aws_ops
 
-        return aws_ops.run_dates(args, _selected_dates(args) or [])
+        # --from/--to are resolved against the lake bucket, not the local lake
+        return aws_ops.run_dates(args, [args.date] if args.date else None)
     from telco360.lake_state import landed_dates
 
     if args.lake == DEFAULT_LAKE and not landed_dates(args.lake):

@@ -19,11 +19,13 @@ LOCAL_STEP_FOR_SUBSTITUTION = {
     "BuildStagingJobName": "build_staging",
 }
 NOTIFIER_SUBSTITUTION = "NotifyFailureFunctionArn"
+# The AWS-side batch-date lock (DynamoDB tasks); locally the lake lock (run_lock) does its job.
+LOCK_SUBSTITUTION = "BatchLockTableName"
 
 
 def _substitution(state: dict) -> str | None:
     params = state.get("Parameters", {})
-    target = params.get("FunctionName") or params.get("JobName") or ""
+    target = params.get("FunctionName") or params.get("JobName") or params.get("TableName") or ""
     found = re.fullmatch(r"\$\{(\w+)\}", str(target))
     return found.group(1) if found else None
 
@@ -46,7 +48,7 @@ def task_sequence(asl_path: Path = ASL_PATH) -> list[tuple[str, str]]:
         state = states[name]
         if state["Type"] == "Task":
             substitution = _substitution(state)
-            if substitution == NOTIFIER_SUBSTITUTION:
+            if substitution in (NOTIFIER_SUBSTITUTION, LOCK_SUBSTITUTION):
                 continue
             if substitution not in LOCAL_STEP_FOR_SUBSTITUTION:
                 raise ValueError(f"ASL task {name!r} has no local counterpart ({substitution})")
