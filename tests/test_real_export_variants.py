@@ -298,3 +298,28 @@ def test_the_threshold_is_a_stack_parameter_given_to_job_a_as_a_default_argument
     # The Glue entry point asks for it (getResolvedOptions fails on an argument never given).
     glue_entry = Path(job_a.__file__).read_text(encoding="utf-8")
     assert '["JOB_NAME", "lake_root", "batch_date", "quarantine_threshold"]' in glue_entry
+
+
+def test_empty_and_degenerate_feeds_end_in_exact_metrics_or_a_named_error(lake, spark):
+    """Job A run by hand (no pre-flight) on files with no data row: exact zero counts, and job
+    B commits the batch; a batch folder with no CSV at all is NoInputFiles."""
+    demographics = export(lake, "demographics")
+    demographics.write_bytes(demographics.read_bytes().splitlines()[0] + b"\r\n")
+    status = export(lake, "status")
+    status.write_bytes(status.read_bytes().splitlines()[0] + b"\r\n\r\n   \r\n")
+    job_a.run(spark, str(lake), DAY1)
+    job_b.run(spark, str(lake), DAY1, run_id="day1")
+    metrics = job_a.run(spark, str(lake), DAY2)
+    for feed in ("demographics", "status"):
+        m = metrics["feeds"][feed]
+        assert (m["rows_read"], m["rows_standardized"], m["rows_quarantined"]) == (0, 0, 0), feed
+        assert (m["duplicates_dropped"], m["quarantined_by_reason"]) == (0, {}), feed
+    manifest = job_b.run(spark, str(lake), DAY2, run_id="day2")
+    assert manifest["feeds"]["demographics"]["rows_read"] == 0
+    assert manifest["entities"]["customers"]["total"] == 10  # day 1's 9 and a joiner
+
+    for folder in (lake / "raw").glob(f"*/ingest_date={DAY2}"):
+        for f in folder.iterdir():
+            f.rename(f.with_name(f.name + ".txt"))
+    with pytest.raises(job_a.NoInputFiles, match="hold no .csv or .csv.gz file for any feed"):
+        job_a.run(spark, str(lake), DAY2)
