@@ -323,3 +323,22 @@ def test_empty_and_degenerate_feeds_end_in_exact_metrics_or_a_named_error(lake, 
             f.rename(f.with_name(f.name + ".txt"))
     with pytest.raises(job_a.NoInputFiles, match="hold no .csv or .csv.gz file for any feed"):
         job_a.run(spark, str(lake), DAY2)
+
+
+def test_preflight_streams_a_large_gzip_export_in_bounded_memory(lake):
+    """A gzip file is read whole at pre-flight (its end says nothing about its text's end):
+    well-compressed data must not be inflated in one piece (Lambda memory)."""
+    import tracemalloc
+
+    plain = export(lake, "usage")
+    header, *rows = plain.read_bytes().splitlines()
+    text = header + b"\r\n" + b"\r\n".join(rows * 400_000) + b"\r\n"  # about 150 MB of text
+    (plain.parent / "usage.csv.gz").write_bytes(gzip.compress(text, compresslevel=1))
+    plain.unlink()
+    del text
+    tracemalloc.start()
+    summary = app.check_batch(str(lake), DAY2, allow_rerun=False)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert summary["feeds"]["usage"]["files"] == [f"raw/usage/ingest_date={DAY2}/usage.csv.gz"]
+    assert peak < 16 * 2**20, peak

@@ -265,15 +265,20 @@ def _gzip_tail(lake, f: LakeFile) -> tuple[bytes, bool]:
     """(the last TAIL_BYTES of the decompressed text, whether the gzip stream is complete).
 
     A gzip file's end says nothing about its text's last line, so it is read whole: the
-    Lambda streams it through zlib in constant memory."""
+    Lambda streams it through zlib in constant memory (each step inflates at most STREAM_CHUNK
+    bytes, however well the data compresses)."""
     inflate = zlib.decompressobj(wbits=31)
     tail = b""
     try:
-        for chunk in lake.stream(f.path):
-            tail = (tail + inflate.decompress(chunk))[-TAIL_BYTES:]
+        for data in lake.stream(f.path):
+            while not inflate.eof:  # until this input is used up and nothing more comes out
+                out = inflate.decompress(data, STREAM_CHUNK)
+                tail = (tail + out)[-TAIL_BYTES:]
+                data = inflate.unconsumed_tail
+                if not data and not out:
+                    break
             if inflate.eof:
                 break
-        tail = (tail + inflate.flush())[-TAIL_BYTES:]
     except zlib.error:
         return tail, False
     return tail, inflate.eof
@@ -411,7 +416,7 @@ def check_batch(lake_root: str, batch_date: str, allow_rerun: bool) -> dict:
         raise BatchIncomplete(
             f"batch {batch_date} is missing required feed(s): "
             + "; ".join(
-                f"feed {n}: no *.csv or *.csv.gz file under raw/{n}/ingest_date={batch_date}/"
+                f"feed {n}: no *.csv under raw/{n}/ingest_date={batch_date}/ (nor *.csv.gz)"
                 for n in missing_feeds
             )
             + f". Land the export(s), then {start_again}."
