@@ -1,13 +1,15 @@
 """Glue job A, "Clean & Standardize": raw CSV exports -> typed Parquet + quarantine + metrics.
 
-For one batch date D it reads `raw/<feed>/ingest_date=D/*.csv` for every feed present and writes
+For one batch date D it reads `raw/<feed>/ingest_date=D/*.csv` (and `*.csv.gz`, which Spark
+decompresses itself) for every feed present and writes
 `standardized/<feed>/ingest_date=D/` (accepted rows, contract types, lineage),
 `quarantine/<feed>/ingest_date=D/` (rejected rows with their original line and reason codes)
 and, last, `standardized/_metrics/ingest_date=D/metrics.json` (docs/DATA_LAYOUT.md).
 
 Runs unchanged on AWS Glue (`--JOB_NAME --lake_root --batch_date`) and locally
-(`python glue/clean_standardize.py --lake_root DIR --batch_date D`). Glue uploads one file, so
-the feed contract and lake helpers are embedded below (generated: `make embed`).
+(`python glue/clean_standardize.py --lake_root DIR --batch_date D`); both take
+`--quarantine_threshold` (see QuarantineThresholdExceeded). Glue uploads one file, so the feed
+contract, the lake helpers and the Spark error wrapper are embedded below (`make embed`).
 
 How a file is read, and why:
 - Each CSV is read as text lines (splittable, so large files are read in parallel) and every
@@ -15,12 +17,18 @@ How a file is read, and why:
   be traced back to the exact line of the exact file. A plain line (printable ASCII, no quote)
   is split on commas; any other line goes through Spark's built-in CSV parser (`from_csv`):
   quoted fields with commas and doubled quotes work. Both give the same fields for a plain line.
-- Columns are matched by header name (trimmed, case-insensitive), never by position; unknown
-  columns are ignored and reported as schema drift. All headers of all files are checked before
-  anything is written: a file missing a contract column fails the job and writes nothing.
+- Columns are matched by header name (the contract's `header_key` rule, as pre-flight does),
+  never by position; unknown columns are ignored and reported as schema drift. All headers of
+  all files are checked before anything is written: a file missing a contract column fails
+  the job and writes nothing.
 - Lines that are blank (empty or whitespace only) are not rows: they are skipped, not counted.
-- A quoted field containing a line break cannot be rebuilt from text lines: each of its physical
-  lines has an unbalanced quote and is quarantined as `wrong_field_count` (nothing is lost).
+- A quoted field containing a line break spans several physical lines. A file with such lines
+  (a line with an odd number of quotes opens a record, the next one closes it) has them joined
+  back into one record, numbered by its first line; only such files pay for it (a window over
+  the file's lines). A quote left open to the end of the file is not joined: that line is
+  quarantined as `wrong_field_count`.
+- A line identical to the file's header (a concatenated export) is quarantined as
+  `repeated_header`: it is counted, and visible, but never taken for data.
 - Every rule is a Spark built-in (`try_cast` & co.): dirty values never raise under ANSI mode
   and there is no per-row Python.
 """
@@ -29,9 +37,10 @@ from __future__ import annotations
 
 import argparse
 import csv
-import logging
 import math
 import sys
+import zlib
+from dataclasses import field as dataclass_field
 
 # The embedded modules below keep their own imports (`os`, `dataclass`, ... come from them).
 # ruff: noqa: E402
@@ -91,6 +100,7 @@ MISSING_REQUIRED = "missing_required"
 OUT_OF_RANGE = "out_of_range"  # outside a column's bounds; a date after the batch date
 INCONSISTENT_VALUES = "inconsistent_values"  # two columns state the same fact differently
 INVALID_ENCODING = "invalid_encoding"  # the line is not valid UTF-8
+REPEATED_HEADER = "repeated_header"  # the file's header line again (concatenated exports)
 REASON_CODES = (
     WRONG_FIELD_COUNT,
     MISSING_KEY,
@@ -104,6 +114,7 @@ REASON_CODES = (
     OUT_OF_RANGE,
     INCONSISTENT_VALUES,
     INVALID_ENCODING,
+    REPEATED_HEADER,
 )
 
 # Lineage columns added to every standardized and quarantined row.
@@ -119,6 +130,25 @@ def category_key(value: str) -> str:
     """The spelling-insensitive form used to match a category value to its canonical one:
     `Month-to-month`, `month to month` and `Month-to-Month` all give `monthtomonth`."""
     return re.sub(r"[^a-z0-9]", "", value.lower())
+
+
+# Characters that spreadsheet and CRM tools leave in header names and that carry no meaning:
+# byte-order marks (also mid-line, where a concatenated export puts them) and zero-width spaces.
+_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b"))
+_QUOTES = "\"'"
+
+
+def header_key(header: str) -> str:
+    """The form in which a delivered header name is matched to a contract header; the one rule
+    used by pre-flight and job A alike. Ignored: case, surrounding and repeated inner
+    whitespace of any kind (tabs, no-break spaces), byte-order marks and zero-width spaces, and
+    one pair of quotes around the name (left by a tool that quotes after padding). So
+    `\ufeff"Monthly  Charge" `, `MONTHLY\u00a0CHARGE` and `Monthly Charge` all give
+    `monthly charge`. A blank name (a trailing delimiter) gives ``."""
+    text = " ".join(header.translate(_INVISIBLE).split())
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in _QUOTES:
+        text = " ".join(text[1:-1].split())
+    return text.casefold()
 
 
 @dataclass(frozen=True)
@@ -467,9 +497,84 @@ def partition_values(uri: str, name: str) -> list[str]:
     prefix = name + "="
     return sorted(n[len(prefix) :] for n in list_names(uri) if n.startswith(prefix))
 # ---- END EMBEDDED telco360/lake_io.py ----
+# ---- BEGIN EMBEDDED telco360/job_errors.py (generated by `make embed`; do not edit) ----
+"""What an operator reads when a Glue job fails inside Spark.
+
+An error raised by Spark, Py4J or the JVM carries a Java class name and a stack trace hundreds
+of lines long, which says nothing to the person paged. Each Glue job's `run` is wrapped by
+`readable_spark_errors`: such an error is logged in full (the job's log keeps every detail)
+and replaced by `SparkJobFailed`, whose message is one paragraph: which job, which batch, that
+nothing of the batch was published, and what to do. The project's own errors (bad input,
+a quarantine gate, a missing input) pass through unchanged.
+
+Standard library only: embedded verbatim in the Glue scripts like the contract.
+"""
+
+
+import functools
+import logging
+
+SPARK_MODULES = ("py4j", "pyspark")
+
+
+class SparkJobFailed(Exception):
+    """Spark could not finish a job; the full error is in the job's log."""
+
+
+def from_spark(error: BaseException) -> bool:
+    """True for an exception raised by Spark, Py4J or the JVM (not by this project)."""
+    return any(
+        (klass.__module__ or "").split(".")[0] in SPARK_MODULES for klass in type(error).__mro__
+    )
+
+
+def spark_condition(error: BaseException) -> str | None:
+    """Spark's documented error condition (e.g. `PYTHON_VERSION_MISMATCH`), when it names one."""
+    condition = getattr(error, "getCondition", None) or getattr(error, "getErrorClass", None)
+    try:
+        return condition() if condition else None
+    except Exception:  # a JVM-side error without a condition
+        return None
+
+
+def readable_spark_errors(job: str, what_is_published: str):
+    """Decorate a Glue job's `run(spark, lake_root, batch_date, ...)` (see the module doc)."""
+
+    def decorate(run):
+        @functools.wraps(run)
+        def wrapped(spark, lake_root, batch_date, *args, **kwargs):
+            try:
+                return run(spark, lake_root, batch_date, *args, **kwargs)
+            except Exception as error:
+                if not from_spark(error):
+                    raise
+                logging.getLogger(job).exception("%s failed inside Spark", job)
+                condition = spark_condition(error)
+                named = f" (Spark error condition {condition})" if condition else ""
+                raise SparkJobFailed(
+                    f"{job} could not finish batch {batch_date}: Spark stopped with an internal "
+                    f"error{named}. Nothing of this batch was published ({what_is_published} "
+                    "is written only when the job succeeds), so running the batch again is "
+                    "safe. The full error is in the job's log (Glue: the job run's CloudWatch "
+                    "log; locally: the console output above); if a re-run with the same input "
+                    "fails the same way, report it with that log."
+                ) from None
+
+        return wrapped
+
+    return decorate
+# ---- END EMBEDDED telco360/job_errors.py ----
 # fmt: on
 
 JOB_NAME = "clean_standardize"
+GATE_EXAMPLES = 20  # distinct problems read back from the quarantine for the gate's message
+# Per feed and batch: a larger share of quarantined rows fails the batch (see
+# QuarantineThresholdExceeded). A stack parameter on AWS, an option of `telco360 run` locally.
+DEFAULT_QUARANTINE_THRESHOLD = 0.10
+THOUSANDS_PATTERN = r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$"  # 1,234 and 12,345,678.90
+INTEGER_NOISE = "0.000000001"  # how far from a whole number float noise takes an integer
+# A date as spreadsheet tools write one: year first, `-` or `/`, optionally a midnight time.
+DATE_PATTERN = r"^([0-9]{4}[-/][0-9]{1,2}[-/][0-9]{1,2})([ T]00:00(:00(\.0+)?)?)?$"
 ROWS_PER_OUTPUT_FILE = 1_000_000  # quarantine: few, large Parquet files per feed and batch
 TRIM_CHARS = " \t\u00a0"  # what "surrounding whitespace" means in these exports
 FEEDS_AT_ONCE = 2  # feeds processed concurrently (see process_feeds)
@@ -496,6 +601,11 @@ class NoInputFiles(JobInputError):
     """No raw folder exists for the batch date."""
 
 
+class QuarantineThresholdExceeded(JobInputError):
+    """Too large a share of a feed's rows was quarantined: upstream probably broke something
+    for every row. The metrics file is not written, so job B commits nothing of the batch."""
+
+
 class AccountingError(Exception):
     """Rows were lost between reading and classifying: a bug, never bad data."""
 
@@ -514,6 +624,10 @@ class SourceFile:
     field_count: int  # fields in the header, hence in every well-formed row
     positions: dict[str, int]  # contract column name -> 0-based field position
     drift: tuple[str, ...]  # header names the contract does not know
+    header_line: str = ""  # the header as read (a data line equal to it is repeated_header)
+    # Fields without the header's trailing blank names (a trailing delimiter): a row may end
+    # with the delimiter, as the header does, or without it.
+    bare_field_count: int = 0
 
 
 def batch_files(lake_root: str, batch_date: str) -> dict[str, list[str]]:
@@ -524,7 +638,8 @@ def batch_files(lake_root: str, batch_date: str) -> dict[str, list[str]]:
         folder = join(lake_root, batch_path("raw", feed, batch_date))
         names = list_names(folder)
         any_folder = any_folder or bool(names) or exists(folder)
-        csvs = [n for n in names if n.lower().endswith(".csv") and not n.startswith((".", "_"))]
+        csvs = [n for n in names if n.lower().endswith(INPUT_SUFFIXES) and not n.startswith(".")]
+        csvs = [n for n in csvs if not n.startswith("_")]
         if csvs:
             found[feed] = csvs
     if not any_folder:
@@ -534,6 +649,9 @@ def batch_files(lake_root: str, batch_date: str) -> dict[str, list[str]]:
             "the batch date"
         )
     return found
+
+
+INPUT_SUFFIXES = (".csv", ".csv.gz")  # CSV text, or gzip-compressed CSV text
 
 
 def _read_head(uri: str, limit: int) -> tuple[bytes, bool]:
@@ -557,8 +675,13 @@ def read_first_line(uri: str, chunk: int = 64 * 1024) -> str | None:
     text reader splits lines; None for an empty file. Reads only the start of the file (a
     ranged GET on S3), however large it is."""
     limit = chunk
+    gzip = uri.lower().endswith(".gz")
     while True:
         head, whole = _read_head(uri, limit)
+        if gzip:  # the start of the compressed bytes gives the start of the text
+            inflate = zlib.decompressobj(wbits=31)
+            head = inflate.decompress(head)
+            whole = whole or inflate.eof
         breaks = [i for i in (head.find(b"\n"), head.find(b"\r")) if i >= 0]
         if breaks or whole:
             break
@@ -577,12 +700,14 @@ def parse_header(feed: Feed, source_file: str, header_line: str | None) -> Sourc
             "re-deliver the export, then re-run the batch"
         )
     fields = next(csv.reader([header_line.lstrip("\ufeff")]), [])
-    wanted = {h.strip().lower(): c.name for c, h in zip(feed.columns, feed.headers, strict=True)}
+    wanted = {header_key(h): c.name for c, h in zip(feed.columns, feed.headers, strict=True)}
     positions: dict[str, int] = {}
     drift: list[str] = []
     for position, field in enumerate(fields):
         header = field.strip(TRIM_CHARS)
-        column = wanted.get(header.lower())
+        column = wanted.get(header_key(field))
+        if not header_key(field):
+            continue  # a blank name (a trailing delimiter): no column, no drift
         if column is None:
             drift.append(header)
         elif column in positions:
@@ -599,7 +724,10 @@ def parse_header(feed: Feed, source_file: str, header_line: str | None) -> Sourc
             f"{', '.join(repr(m) for m in missing)} (header was {header_line!r}); "
             "fix the export or the contract, then re-run the batch"
         )
-    return SourceFile(name, source_file, len(fields), positions, tuple(drift))
+    bare = len(fields)
+    while bare > 1 and not header_key(fields[bare - 1]):
+        bare -= 1
+    return SourceFile(name, source_file, len(fields), positions, tuple(drift), header_line, bare)
 
 
 # --------------------------------------------------------------------------------------------
@@ -635,23 +763,75 @@ def summarize_blocks(lines):
         F.count(F.lit(1)).alias("lines"),
         F.sum((F.btrim("value", F.lit(TRIM_CHARS)) != "").cast("long")).alias("non_blank"),
         F.min("mid").alias("min_mid"),
+        F.sum(_odd_quotes(F.col("value")).cast("long")).alias("odd_quote_lines"),
     )
 
 
-def number_lines(lines, blocks):
+def _odd_quotes(line):
+    """True for a line with an odd number of double quotes: it opens or closes a quoted field
+    that continues on another line (a doubled quote inside a field counts twice)."""
+    from pyspark.sql import functions as F
+
+    quotes = F.length(line) - F.length(F.replace(line, F.lit('"'), F.lit("")))
+    return line.contains('"') & (quotes % 2 == 1)
+
+
+def number_lines(lines, blocks, multiline_files: tuple[str, ...] = ()):
     """Data rows with their 1-based physical line number, header and blank lines dropped.
 
     `blocks` has file_name, block_start, line_offset (lines in the file's earlier blocks),
-    min_mid, and any per-file columns to carry along (the file layout)."""
+    min_mid, and any per-file columns to carry along (the file layout). The lines of the
+    files in `multiline_files` (they have a line with an odd number of quotes) are first
+    joined into records by `join_quoted_lines`."""
     from pyspark.sql import functions as F
 
     numbered = lines.join(F.broadcast(blocks), ["file_name", "block_start"])
     line = (F.col("line_offset") + F.col("mid") - F.col("min_mid") + 1).cast("int")
+    numbered = numbered.withColumn("source_line", line).drop(
+        "block_start", "line_offset", "min_mid", "mid"
+    )
+    if multiline_files:
+        joined = F.col("file_name").isin(*multiline_files)
+        numbered = numbered.where(~joined).unionByName(join_quoted_lines(numbered.where(joined)))
+    return numbered.where(
+        (F.col("source_line") > 1) & (F.btrim("value", F.lit(TRIM_CHARS)) != "")
+    ).withColumnRenamed("value", "raw_line")
+
+
+def join_quoted_lines(numbered):
+    """Join the physical lines of each record whose quoted field contains a line break.
+
+    Per file, in line order: a line with an odd number of quotes opens a record, every line up
+    to the next such line belongs to it (blank lines too: they are part of the value), and that
+    line closes it; the record is numbered by its first line and its lines are joined with LF.
+    The last odd line of a file with an odd count opens nothing (nothing closes it): it stays
+    a line of its own and fails the field count. Columns other than `value` and `source_line`
+    are per file and kept."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    in_file = Window.partitionBy("file_name")
+    upto = in_file.orderBy("source_line").rowsBetween(Window.unboundedPreceding, 0)
+    odd = _odd_quotes(F.col("value")).cast("int")
+    counted = numbered.select(
+        "*",
+        (F.sum(odd).over(upto) - odd).alias("_odd_before"),
+        F.sum(odd).over(in_file).alias("_odd_in_file"),
+    )
+    inside = (F.col("_odd_before") % 2 == 1) & (F.col("_odd_before") < F.col("_odd_in_file"))
+    started = counted.select(
+        "*", F.max(F.when(~inside, F.col("source_line"))).over(upto).alias("_record")
+    )
+    carried = [c for c in numbered.columns if c not in ("value", "source_line", "file_name")]
+    parts = F.sort_array(F.collect_list(F.struct("source_line", "value")))
     return (
-        numbered.withColumn("source_line", line)
-        .where((F.col("source_line") > 1) & (F.btrim("value", F.lit(TRIM_CHARS)) != ""))
-        .withColumnRenamed("value", "raw_line")
-        .drop("block_start", "line_offset", "min_mid", "mid")
+        started.groupBy("file_name", "_record")
+        .agg(
+            F.array_join(parts["value"], "\n").alias("value"),
+            *[F.first(c).alias(c) for c in carried],
+        )
+        .withColumnRenamed("_record", "source_line")
+        .select(*numbered.columns)
     )
 
 
@@ -662,9 +842,11 @@ def position_column(name: str) -> str:
 def split_fields(rows, feed: Feed, max_fields: int):
     """Split `raw_line` into the feed's contract columns (trimmed strings) by header position.
 
-    Needs per row: `field_count` (the file's header width) and `_pos_<column>` (0-based
-    position of each contract column in that file). Adds `_field_error`: why the line cannot
-    be split reliably (unbalanced quote, wrong number of fields), else NULL."""
+    Needs per row: `field_count` (the file's header width), `bare_field_count` (the width
+    without the header's trailing blank names), `header_line` (the file's first line) and
+    `_pos_<column>` (0-based position of each contract column in that file). Adds
+    `_field_error`: why the line cannot be split reliably (unbalanced quote, wrong number of
+    fields), else NULL; and `_repeated_header`: the line is the file's header again."""
     from pyspark.sql import functions as F
 
     line = F.col("raw_line")
@@ -693,7 +875,7 @@ def split_fields(rows, feed: Feed, max_fields: int):
             F.lit("unbalanced quote (a quoted field may contain a line break)"),
         )
         .when(
-            found != F.col("field_count"),
+            (found != F.col("field_count")) & (found != F.col("bare_field_count")),
             F.format_string(
                 "expected %d fields (as in the header), found %d", "field_count", found
             ),
@@ -710,10 +892,16 @@ def split_fields(rows, feed: Feed, max_fields: int):
     # and the field array built once per row. (In a single select every contract column
     # repeated the whole parse; Catalyst keeps these steps apart because merging them would
     # repeat a costly expression.)
+    # A concatenated export repeats its header line (with its BOM, when the second part had
+    # one). Compared as whole strings: cheap, and a line that differs is not the header.
+    header = F.regexp_replace("header_line", "^\ufeff", "")
+    repeated = (line == header) | (line == F.concat(F.lit("\ufeff"), header))
     parsed = rows.select(
         *lineage,
         *positions,
         "field_count",
+        "bare_field_count",
+        repeated.alias("_repeated_header"),
         line.rlike("^[ !#-~]*$").alias("_plain"),
         needs_trim.alias("_needs_trim"),
     ).select("*", F.when(~plain, F.from_csv(line, schema, options)).alias("_parsed"))
@@ -722,6 +910,8 @@ def split_fields(rows, feed: Feed, max_fields: int):
         *lineage,
         *positions,
         "field_count",
+        "bare_field_count",
+        "_repeated_header",
         "_plain",
         "_needs_trim",
         F.when(plain, F.split(line, ",", -1)).otherwise(parsed_fields).alias("_fields"),
@@ -735,7 +925,7 @@ def split_fields(rows, feed: Feed, max_fields: int):
             .otherwise(value)
         )
         values.append(trimmed.cast("string").alias(c.name))
-    return arrays.select(*lineage, field_error.alias("_field_error"), *values)
+    return arrays.select(*lineage, field_error.alias("_field_error"), "_repeated_header", *values)
 
 
 def _parsed(column: Column):
@@ -750,14 +940,21 @@ def _parsed(column: Column):
         return v
     # Each kind has a fast path for the usual spelling and the general rule for the rest
     # (CASE and COALESCE evaluate the general rule only when the fast path gives nothing).
+    # Numbers: `1,234.50` (comma thousands groups, as spreadsheets write them) loses its commas;
+    # any other use of a comma (`39,65`, `1.234,50`) is ambiguous and does not parse.
+    number = F.when(v.rlike(THOUSANDS_PATTERN), F.replace(v, F.lit(","), F.lit(""))).otherwise(v)
     if kind == INTEGER:
-        exact = v.try_cast("decimal(38,18)")  # accepts `65` and `65.0`, not `65.5`
-        return F.coalesce(v.try_cast("int"), F.when(exact == F.floor(exact), exact.try_cast("int")))
+        # `65` and `65.0` parse, `65.5` does not; spreadsheet float noise (`28.000000000000004`,
+        # within 1e-9 of a whole number) is the whole number.
+        exact = number.try_cast("decimal(38,18)")
+        whole = F.round(exact, 0)
+        near = F.abs(exact - whole) <= F.lit(INTEGER_NOISE).cast("decimal(38,18)")
+        return F.coalesce(v.try_cast("int"), F.when(near, whole.try_cast("int")))
     if kind == DECIMAL:
         usual = v.try_cast(f"decimal(12,{column.scale})")  # rounds HALF_UP: 0.125 -> 0.13
-        return F.coalesce(usual, F.round(v.try_cast("decimal(38,18)"), column.scale))
+        return F.coalesce(usual, F.round(number.try_cast("decimal(38,18)"), column.scale))
     if kind == FLOAT:
-        parsed = v.try_cast("double")
+        parsed = F.coalesce(v.try_cast("double"), number.try_cast("double"))
         return F.when(~F.isnan(parsed) & (F.abs(parsed) != float("inf")), parsed)
     if kind == BOOLEAN:
         word = F.lower(v)
@@ -772,7 +969,16 @@ def _parsed(column: Column):
         spelled = F.try_element_at(lookup, F.regexp_replace(F.lower(v), "[^a-z0-9]", ""))
         return F.when(v.isin(*column.categories), v).otherwise(spelled)
     if kind == DATE:
-        return F.try_to_date(v, "yyyy-MM-dd")
+        # ISO dates; also what spreadsheet tools write for one: `2026/11/01`, `2026-11-1`, a
+        # midnight time after the date (a date cell exported as date-time) and `1-Nov-2026`.
+        # Day/month orders with slashes (`11/01/2026`) are ambiguous: they do not parse.
+        ymd = F.regexp_extract(v, DATE_PATTERN, 1)
+        spreadsheet = F.try_to_date(F.regexp_replace(ymd, "/", "-"), "yyyy-M-d")
+        return F.coalesce(
+            F.try_to_date(v, "yyyy-MM-dd"),
+            F.when(ymd != "", spreadsheet),
+            F.try_to_date(v, "d-MMM-yyyy"),
+        )
     raise ValueError(f"column {column.header!r}: unsupported kind {kind!r}")  # teach it here
 
 
@@ -817,7 +1023,7 @@ def _rules(column: Column, is_key: bool, batch_date: str | None = None):
     elif kind == CATEGORY:
         checks.append((UNKNOWN_CATEGORY, unparsed, detail("unknown category")))
     elif kind == DATE:
-        checks.append((UNPARSEABLE_DATE, unparsed, detail("not a YYYY-MM-DD date")))
+        checks.append((UNPARSEABLE_DATE, unparsed, detail("not a date (YYYY-MM-DD)")))
         if column.not_after_batch and batch_date is not None:
             later = value > F.lit(batch_date).cast("date")
             checks.append((OUT_OF_RANGE, later, detail(f"after the batch date {batch_date}")))
@@ -854,7 +1060,7 @@ def apply_contract(rows, feed: Feed, batch_date: str):
     Spark interpret the whole select row by row."""
     from pyspark.sql import functions as F
 
-    lineage = ["source_file", "source_line", "raw_line", "_field_error"]
+    lineage = ["source_file", "source_line", "raw_line", "_field_error", "_repeated_header"]
     carried = [*lineage, *feed.column_names]
     parsed = rows.select(*carried, *[_parsed(c).alias(parsed_column(c.name)) for c in feed.columns])
 
@@ -913,12 +1119,18 @@ def apply_contract(rows, feed: Feed, batch_date: str):
     field_error = F.col("_field_error")
     wrong_count = field_error.isNotNull()
     # A line that does not split into the header's fields has no trustworthy values.
+    repeated = F.col("_repeated_header")
     reason_codes = (
-        F.when(wrong_count, F.array(F.lit(WRONG_FIELD_COUNT)))
+        F.when(repeated, F.array(F.lit(REPEATED_HEADER)))
+        .when(wrong_count, F.array(F.lit(WRONG_FIELD_COUNT)))
         .when(failed, codes)
         .otherwise(no_codes)
     )
-    reason_detail = F.when(wrong_count, field_error).when(failed, F.concat_ws("; ", *details))
+    reason_detail = (
+        F.when(repeated, F.lit("the file's header line again (a concatenated export)"))
+        .when(wrong_count, field_error)
+        .when(failed, F.concat_ws("; ", *details))
+    )
     return checked.select(
         *[typed.alias(name) for name, typed in typed_by_name.items()],
         F.lit(batch_date).cast("date").alias("ingest_date"),
@@ -984,7 +1196,8 @@ class FeedInput:
     files: list[SourceFile]
     lines: object  # this feed's rows of read_batch_lines
     blocks: list[dict]  # per file block: file_name, block_start, line_offset, min_mid
-    rows_read: int
+    rows_read: int  # records: physical lines, less those joined into an earlier line's record
+    multiline_files: list[str] = dataclass_field(default_factory=list)  # see join_quoted_lines
 
     @property
     def drift(self) -> list[str]:
@@ -1023,11 +1236,14 @@ def inspect_batch(
     for feed_name, names in found.items():
         feed = FEEDS[feed_name]
         folder = batch_path("raw", feed_name, batch_date)
-        files, blocks, rows_read = [], [], 0
+        files, blocks, rows_read, multiline = [], [], 0, []
         for name in names:
             mine = [r for r in summary if r["feed"] == feed_name and r["file_name"] == name]
             header = read_first_line(join(lake_root, folder, name))
             files.append(parse_header(feed, f"{folder}/{name}", header))
+            if any(r["odd_quote_lines"] for r in mine):
+                multiline.append(name)  # counted below, as records
+                continue
             offset = 0
             for r in mine:
                 blocks.append(
@@ -1041,8 +1257,35 @@ def inspect_batch(
                 offset += r["lines"]
                 rows_read += r["non_blank"]
             rows_read -= 1  # the header line
-        sources.append(FeedInput(feed, files, lines[feed_name], blocks, rows_read))
+        source = FeedInput(feed, files, lines[feed_name], blocks, rows_read, multiline)
+        if multiline:
+            rows_read += _count_joined_records(source, summary, feed_name)
+            source = FeedInput(feed, files, lines[feed_name], source.blocks, rows_read, multiline)
+        sources.append(source)
     return sources
+
+
+def _count_joined_records(source: FeedInput, summary: list, feed_name: str) -> int:
+    """Add the blocks of the files whose lines are joined into records (`source.multiline_files`)
+    to `source.blocks` and return their number of records (one small Spark job)."""
+    from pyspark.sql import functions as F
+
+    for name in source.multiline_files:
+        offset = 0
+        for r in summary:
+            if r["feed"] == feed_name and r["file_name"] == name:
+                source.blocks.append(
+                    {
+                        "file_name": name,
+                        "block_start": r["block_start"],
+                        "line_offset": offset,
+                        "min_mid": r["min_mid"],
+                    }
+                )
+                offset += r["lines"]
+    spark = source.lines.sparkSession
+    mine = source.lines.where(F.col("file_name").isin(*source.multiline_files))
+    return number_lines(mine, _layout_frame(spark, source), tuple(source.multiline_files)).count()
 
 
 def _layout_frame(spark, source: FeedInput):
@@ -1052,7 +1295,8 @@ def _layout_frame(spark, source: FeedInput):
     pos_names = [position_column(c.name) for c in feed.columns]
     schema = (
         "file_name string, block_start long, line_offset long, min_mid long, "
-        "source_file string, field_count int, " + ", ".join(f"{p} int" for p in pos_names)
+        "source_file string, field_count int, bare_field_count int, header_line string, "
+        + ", ".join(f"{p} int" for p in pos_names)
     )
     rows = []
     for b in source.blocks:
@@ -1065,6 +1309,8 @@ def _layout_frame(spark, source: FeedInput):
                 b["min_mid"],
                 f.source_file,
                 f.field_count,
+                f.bare_field_count,
+                f.header_line,
                 *[f.positions[c.name] for c in feed.columns],
             )
         )
@@ -1091,7 +1337,9 @@ def _local_table(spark, rows: list[tuple], schema: str):
 
 def check_feed(spark, source: FeedInput, batch_date: str):
     """The classified rows of one feed (typed values + reason codes), not yet cached."""
-    numbered = number_lines(source.lines, _layout_frame(spark, source))
+    numbered = number_lines(
+        source.lines, _layout_frame(spark, source), tuple(source.multiline_files)
+    )
     max_fields = max(f.field_count for f in source.files)
     return apply_contract(split_fields(numbered, source.feed, max_fields), source.feed, batch_date)
 
@@ -1154,10 +1402,16 @@ def process_feed(spark, lake_root: str, batch_date: str, source: FeedInput) -> d
         )
     finally:
         checked.unpersist()
-    q = quarantine_seen.get
+    q = _observed(quarantine_seen, lambda: _quarantine_counts(spark, quarantine_uri))
     rows_quarantined = q["rows"]
-    rows_accepted = accepted_seen.get["rows"]
-    rows_standardized = standardized_seen.get["rows"]
+    # When no row is accepted, Spark (adaptive execution) skips the empty deduplication
+    # stages, and their observations are never filled in: count the written files instead.
+    rows_standardized = _observed(
+        standardized_seen, lambda: {"rows": spark.read.parquet(std_uri).count()}
+    )["rows"]
+    rows_accepted = _observed(accepted_seen, lambda: {"rows": source.rows_read - rows_quarantined})[
+        "rows"
+    ]
     if rows_accepted + rows_quarantined != source.rows_read:
         raise AccountingError(
             f"feed {feed.name!r}, batch {batch_date}: read {source.rows_read} data lines but "
@@ -1173,6 +1427,84 @@ def process_feed(spark, lake_root: str, batch_date: str, source: FeedInput) -> d
         "quarantined_by_reason": {c: q[c] for c in REASON_CODES if q[c]},
         "schema_drift": source.drift,
     }
+
+
+def _observed(observation, fallback) -> dict:
+    """An Observation's metrics; `fallback()` when the observed plan never ran (Spark's adaptive
+    execution replaces a stage over an empty input by an empty result, and then
+    `Observation.get` fails inside the JVM instead of returning counts)."""
+    try:
+        return observation.get
+    except Exception as error:
+        if not from_spark(error):
+            raise
+        return fallback()
+
+
+def _quarantine_counts(spark, uri: str) -> dict:
+    from pyspark.sql import functions as F
+
+    written = spark.read.parquet(uri)
+    row = written.agg(
+        F.count(F.lit(1)).alias("rows"),
+        *[
+            F.sum(F.array_contains("reason_codes", code).cast("long")).alias(code)
+            for code in REASON_CODES
+        ],
+    ).first()
+    return {k: int(v or 0) for k, v in row.asDict().items()}
+
+
+def quarantine_gate(spark, lake_root: str, batch_date: str, feeds: dict, threshold: float):
+    """Raise QuarantineThresholdExceeded when a feed's quarantined share is above `threshold`.
+
+    The message names each such feed, its top reasons, the columns and the most frequent
+    offending values (read back from the quarantine just written), and what to do."""
+    from pyspark.sql import functions as F
+
+    over = {
+        name: m
+        for name, m in feeds.items()
+        if m["rows_read"] and m["rows_quarantined"] / m["rows_read"] > threshold
+    }
+    if not over:
+        return
+    parts = []
+    for name, m in over.items():
+        uri = join(lake_root, batch_path("quarantine", name, batch_date))
+        problems = (
+            spark.read.parquet(uri)
+            .select(F.explode(F.split("reason_detail", "; ")).alias("problem"))
+            .groupBy("problem")
+            .count()
+            .orderBy(F.desc("count"), "problem")
+            .limit(GATE_EXAMPLES)
+            .collect()
+        )
+        columns: dict[str, int] = {}
+        for p in problems:
+            column = p["problem"].split(": ", 1)[0] if ": " in p["problem"] else "(whole line)"
+            columns[column] = columns.get(column, 0) + p["count"]
+        reasons = sorted(m["quarantined_by_reason"].items(), key=lambda kv: (-kv[1], kv[0]))
+        parts.append(
+            f"feed {name}: {m['rows_quarantined']} of {m['rows_read']} rows quarantined "
+            f"({m['rows_quarantined'] / m['rows_read']:.1%}); top reasons: "
+            + ", ".join(f"{code} ({n})" for code, n in reasons[:3])
+            + "; columns: "
+            + ", ".join(f"{c} ({n})" for c, n in sorted(columns.items(), key=lambda kv: -kv[1]))
+            + "; most frequent: "
+            + ", ".join(f"{p['problem']} ({p['count']}x)" for p in problems[:5])
+            + f"; the rows are in quarantine/{name}/ingest_date={batch_date}/"
+        )
+    raise QuarantineThresholdExceeded(
+        f"batch {batch_date} has more than {threshold:.0%} of a feed's rows quarantined, so "
+        "upstream probably changed or broke the export for every row: "
+        + "; ".join(parts)
+        + ". Nothing of this batch was committed (job A wrote no metrics file). Fix the export "
+        "and land it again, or, if these rows are rightly refused, re-run this batch once with "
+        "a higher threshold (locally `telco360 run --quarantine-threshold 1`, on AWS the Glue "
+        "argument --quarantine_threshold); the threshold stays as set for later batches."
+    )
 
 
 def process_feeds(spark, lake_root: str, batch_date: str, sources: list[FeedInput]) -> dict:
@@ -1198,11 +1530,27 @@ def metrics_uri(lake_root: str, batch_date: str) -> str:
     return join(lake_root, "standardized/_metrics", f"ingest_date={batch_date}", "metrics.json")
 
 
-def run(spark, lake_root: str, batch_date: str) -> dict:
-    """Clean and standardize every feed of one batch; return the metrics written."""
+@readable_spark_errors("clean_standardize (job A)", "the metrics file")
+def run(
+    spark,
+    lake_root: str,
+    batch_date: str,
+    quarantine_threshold: float = DEFAULT_QUARANTINE_THRESHOLD,
+) -> dict:
+    """Clean and standardize every feed of one batch; return the metrics written.
+
+    A feed whose quarantined share of rows is above `quarantine_threshold` (0 to 1; 1 turns
+    the gate off) fails the batch with QuarantineThresholdExceeded, before the metrics file
+    that marks job A complete is written."""
+    threshold = quarantine_threshold_value(quarantine_threshold)
     for key, value in SESSION_SETTINGS.items():
         spark.conf.set(key, value)
     found = batch_files(lake_root, batch_date)
+    if not found:
+        raise NoInputFiles(
+            f"batch {batch_date}: the raw folders under {lake_root} hold no "
+            f"{' or '.join(INPUT_SUFFIXES)} file for any feed; land the exports first"
+        )
     missing = [f for f in REQUIRED_FEEDS if f not in found]
     if missing:  # the pre-flight check stops such a batch; a manual run carries on
         log.warning("batch %s: required feed(s) not delivered: %s", batch_date, missing)
@@ -1212,6 +1560,7 @@ def run(spark, lake_root: str, batch_date: str) -> dict:
     # Job B takes the metrics file as "job A finished": remove it before rewriting.
     delete_tree(join(lake_root, "standardized/_metrics", f"ingest_date={batch_date}"))
     feeds = process_feeds(spark, lake_root, batch_date, sources)
+    quarantine_gate(spark, lake_root, batch_date, feeds, threshold)
     metrics = {
         "batch_date": batch_date,
         "contract_version": CONTRACT_VERSION,
@@ -1241,6 +1590,7 @@ def _local_spark():
         .config("spark.sql.codegen.maxFields", "40")  # see spark.py
         .config("spark.sql.inMemoryColumnarStorage.compressed", "false")  # see spark.py
         .config("spark.sql.files.maxPartitionBytes", str(8 * 2**20))
+        .config("spark.pyspark.python", sys.executable)  # see spark.py
         .getOrCreate()
     )
     # An expected compile failure (generated method over 64 KB, Spark falls back): not logged.
@@ -1250,6 +1600,19 @@ def _local_spark():
         jvm.org.apache.logging.log4j.Level.OFF,
     )
     return spark
+
+
+def quarantine_threshold_value(value) -> float:
+    """The threshold as a share from 0 to 1 (a job argument arrives as text)."""
+    try:
+        share = float(value)
+    except (TypeError, ValueError):
+        share = math.nan
+    if not 0 <= share <= 1:
+        raise argparse.ArgumentTypeError(
+            f"quarantine threshold {value!r} is not a share from 0 to 1 (0.1 = 10%)"
+        )
+    return share
 
 
 def _batch_date(text: str) -> str:
@@ -1274,13 +1637,19 @@ def main(argv: list[str] | None = None) -> int:
         from pyspark.context import SparkContext
 
         args = getResolvedOptions(
-            sys.argv if argv is None else argv, ["JOB_NAME", "lake_root", "batch_date"]
+            sys.argv if argv is None else argv,
+            ["JOB_NAME", "lake_root", "batch_date", "quarantine_threshold"],
         )
         glue = GlueContext(SparkContext.getOrCreate())
         job = Job(glue)
         job.init(args["JOB_NAME"], args)
         # Errors propagate: Glue marks the run FAILED with the message, Step Functions notifies.
-        run(glue.spark_session, args["lake_root"], _batch_date(args["batch_date"]))
+        run(
+            glue.spark_session,
+            args["lake_root"],
+            _batch_date(args["batch_date"]),
+            quarantine_threshold_value(args["quarantine_threshold"]),
+        )
         job.commit()
         return 0
 
@@ -1290,10 +1659,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lake_root", required=True, help="local folder or s3://bucket/prefix")
     parser.add_argument("--batch_date", required=True, type=_batch_date, help="YYYY-MM-DD")
     parser.add_argument("--JOB_NAME", default=JOB_NAME, help="ignored off Glue")
+    parser.add_argument(
+        "--quarantine_threshold",
+        type=quarantine_threshold_value,
+        default=DEFAULT_QUARANTINE_THRESHOLD,
+        help="largest share of a feed's rows that may be quarantined (0 to 1, 1 = no limit)",
+    )
     args = parser.parse_args(argv)
     try:
-        metrics = run(_local_spark(), args.lake_root, args.batch_date)
-    except JobInputError as error:
+        metrics = run(_local_spark(), args.lake_root, args.batch_date, args.quarantine_threshold)
+    except (JobInputError, SparkJobFailed) as error:
         print(f"clean_standardize: error: {error}", file=sys.stderr)
         return 2
     for name, m in metrics["feeds"].items():

@@ -14,7 +14,10 @@ job = load_module("glue/clean_standardize.py", "telco360_glue_clean_standardize"
 
 def test_generated_dirty_batch_accounts_for_every_row(spark, tmp_path):
     generate(lake=str(tmp_path), customers=200, days=1, start="2026-11-01", seed=11, dirty=0.05)
-    metrics = job.run(spark, str(tmp_path), "2026-11-01")
+    # Five defect kinds at 5% each: a quarter of some feeds' rows, above the default gate.
+    with pytest.raises(job.QuarantineThresholdExceeded, match="more than 10% of a feed's rows"):
+        job.run(spark, str(tmp_path), "2026-11-01")
+    metrics = job.run(spark, str(tmp_path), "2026-11-01", quarantine_threshold=1.0)
     assert set(job.REQUIRED_FEEDS) <= set(metrics["feeds"])
     for name, m in metrics["feeds"].items():
         assert m["rows_read"] > 0, name

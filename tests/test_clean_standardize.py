@@ -44,7 +44,8 @@ def src(feed: str, name: str | None = None, date: str = DIRTY_DATE) -> str:
 @pytest.fixture(scope="module")
 def dirty(spark, tmp_path_factory):
     lake = copy_lake("dirty", tmp_path_factory.mktemp("clean"))
-    return lake, job.run(spark, str(lake), DIRTY_DATE)
+    # Mostly bad rows on purpose: the quarantine gate is off (tested in test_real_exports_*).
+    return lake, job.run(spark, str(lake), DIRTY_DATE, quarantine_threshold=1.0)
 
 
 @pytest.fixture(scope="module")
@@ -98,27 +99,23 @@ def test_dirty_batch_metrics_account_for_every_row_exactly(dirty):
                 "out_of_range": 1,
             },
         ),
+        # 8 physical lines: header, 7 lines of which 2 are one record (a quoted line break)
         "location": feed(
             [src("location")],
-            7,
-            2,
-            5,
+            6,
+            3,
+            3,
             0,
-            {
-                "wrong_field_count": 2,
-                "malformed_value": 1,
-                "unparseable_number": 1,
-                "out_of_range": 1,
-            },
+            {"malformed_value": 1, "unparseable_number": 1, "out_of_range": 1},
             ["Location ID"],
         ),
         "population": feed(
             [src("population")],
             6,
-            2,
-            4,
+            3,
+            3,
             0,
-            {"missing_key": 1, "malformed_key": 1, "unparseable_number": 1, "out_of_range": 1},
+            {"missing_key": 1, "malformed_key": 1, "out_of_range": 1},
         ),
         "services": feed(
             [src("services", "services_a"), src("services", "services_b")],
@@ -178,15 +175,12 @@ def test_quarantined_rows_keep_original_line_file_line_number_and_reasons(dirty)
         (loc, 3, ["malformed_value"]),  # zip code 9006
         (loc, 4, ["out_of_range"]),  # latitude 134.1
         (loc, 5, ["unparseable_number"]),
-        (loc, 6, ["wrong_field_count"]),  # a quoted city with a line break: both halves
-        (loc, 7, ["wrong_field_count"]),
-    ]
+    ]  # lines 6-7: a quoted city with a line break, one record, standardized
     pop = src("population")
     assert rows(lake, "quarantine", "population", DIRTY_DATE, cols) == [
         (pop, 3, ["malformed_key"]),  # zip code is the population key
         (pop, 4, ["missing_key"]),
         (pop, 5, ["out_of_range"]),
-        (pop, 6, ["unparseable_number"]),  # "12,345"
     ]
     svc = src("services", "services_a")
     assert rows(lake, "quarantine", "services", DIRTY_DATE, cols) == [
@@ -216,9 +210,10 @@ def test_quarantined_rows_keep_original_line_file_line_number_and_reasons(dirty)
         "Churn Score: not >= 0 and <= 100 '101'; Churn Category: unknown category 'Bored'",
     )
     raw = rows(lake, "quarantine", "location", DIRTY_DATE, "raw_line, reason_detail")
-    assert raw[3] == (
-        'GHIJKL,0009-ZXCVB,1,United States,California,"Santa',
-        "unbalanced quote (a quoted field may contain a line break)",
+    assert raw[2] == (
+        "WIUHRF,0005-ABCDE,1,United States,California,Inglewood,90303,"
+        '"33.936291, -118.332639",north,-118.332639',
+        "Latitude: not a number 'north'",
     )
     wrong = rows(lake, "quarantine", "demographics", DIRTY_DATE, "raw_line, reason_detail")
     assert wrong[5] == (
@@ -246,6 +241,7 @@ def test_standardized_rows_are_trimmed_typed_canonical_with_lineage(dirty):
         "customer_id, city, zip_code, lat_long, latitude",
     ) == [
         ("0002-ORFBO", "Los Angeles", "90022", "34.02381, -118.156582", 34.02381),
+        ("0009-ZXCVB", "Santa\nMonica", "90401", "34.0195, -118.4912", 34.0195),  # lines 6-7
         ("0008-ASDFG", "San Francisco", "94102", "37.7793, -122.4193", 37.7793),
     ]
     money = (
@@ -280,6 +276,7 @@ def test_standardized_rows_are_trimmed_typed_canonical_with_lineage(dirty):
     ]
     assert rows(lake, "standardized", "population", DIRTY_DATE, "id, zip_code, population") == [
         (1, "90022", 68701),
+        (5, "90303", 12345),  # "12,345": comma thousands groups
         (6, "90401", 92000),
     ]
     assert rows(lake, "standardized", "usage", DIRTY_DATE, "* exclude (source_file)") == [
@@ -421,11 +418,13 @@ def test_plain_lines_split_on_commas_give_what_the_csv_parser_gives(spark):
         ("7590-VHVEG,1,Female,37,No,No,Yes,No", '"7590-VHVEG",1,Female,37,No,No,Yes,No'),
     ]
     pos = [job.position_column(c.name) for c in feed.columns]
-    schema = "source_file string, source_line int, raw_line string, field_count int, " + ", ".join(
-        f"{p} int" for p in pos
+    schema = (
+        "source_file string, source_line int, raw_line string, field_count int, "
+        "bare_field_count int, header_line string, " + ", ".join(f"{p} int" for p in pos)
     )
     lines = [line for pair in pairs for line in pair]
-    rows = [("f.csv", n, line, 9, *range(9)) for n, line in enumerate(lines, start=2)]
+    header = ",".join(feed.headers)
+    rows = [("f.csv", n, line, 9, 9, header, *range(9)) for n, line in enumerate(lines, start=2)]
     checked = job.apply_contract(
         job.split_fields(spark.createDataFrame(rows, schema), feed, 9), feed, "2026-11-01"
     )

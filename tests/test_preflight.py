@@ -56,7 +56,9 @@ def test_missing_feed_is_batch_incomplete(lake):
     (lake / "raw/status" / f"ingest_date={BATCH}" / "status.csv").unlink()
     with pytest.raises(app.BatchIncomplete) as err:
         app.check_batch(str(lake), BATCH, allow_rerun=False)
-    assert f"feed status: no *.csv under raw/status/ingest_date={BATCH}/" in str(err.value)
+    assert f"feed status: no *.csv under raw/status/ingest_date={BATCH}/ (nor *.csv.gz)" in str(
+        err.value
+    )
 
 
 def test_missing_column_is_schema_mismatch_naming_feed_file_and_column(lake):

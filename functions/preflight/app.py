@@ -20,6 +20,7 @@ import csv
 import functools
 import os
 import re
+import zlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -28,7 +29,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from telco360 import batch_lock
 from telco360.batch_lock import BatchInProgress
-from telco360.contract import FEEDS, REQUIRED_FEEDS
+from telco360.contract import FEEDS, REQUIRED_FEEDS, header_key
 from telco360.lambda_tracing import capture_lambda_handler, tracer
 
 logger = Logger()
@@ -39,6 +40,10 @@ HEAD_BYTES = 64 * 1024  # enough for any header row of the contract
 TAIL_BYTES = 64 * 1024  # enough for the last line of any row of the contract
 # Names that copy tools give a file while it is being written (hadoop fs, rsync, browsers...).
 IN_FLIGHT_SUFFIXES = (".tmp", ".part", ".partial", "._copying_", ".filepart", ".crdownload")
+# What a feed file may be: CSV text, or CSV text compressed with gzip (Spark and Glue read
+# both natively; gzip is not splittable, so one such file is read by one task).
+ACCEPTED_SUFFIXES = (".csv", ".csv.gz")
+STREAM_CHUNK = 1024 * 1024  # a gzip file is read whole, in chunks of this size (see _gzip_tail)
 
 
 class PreflightError(Exception):
@@ -67,6 +72,14 @@ class EmptyFeedFile(PreflightError):
 
 class SchemaMismatch(PreflightError):
     pass
+
+
+class UnsupportedFile(PreflightError):
+    """A file in a feed folder is neither CSV nor gzip-compressed CSV."""
+
+
+class UnsupportedEncoding(PreflightError):
+    """A feed file is not UTF-8 text (UTF-16/32, binary, or Latin-1/Windows-1252)."""
 
 
 # ---------------------------------------------------------------------------- lake access
@@ -111,6 +124,11 @@ class LocalLake:
                 f.seek(max(0, os.path.getsize(self._abs(rel)) - size))
             return f.read(size)
 
+    def stream(self, rel: str):
+        with open(self._abs(rel), "rb") as f:
+            while chunk := f.read(STREAM_CHUNK):
+                yield chunk
+
 
 @functools.cache
 def _s3_client():
@@ -150,6 +168,10 @@ class S3Lake:
         body = self.s3.get_object(Bucket=self.bucket, Key=self.prefix + rel, Range=wanted)
         return body["Body"].read()
 
+    def stream(self, rel: str):
+        body = self.s3.get_object(Bucket=self.bucket, Key=self.prefix + rel)["Body"]
+        yield from body.iter_chunks(STREAM_CHUNK)
+
 
 def open_lake(lake_root: str) -> LocalLake | S3Lake:
     return S3Lake(lake_root) if lake_root.startswith("s3://") else LocalLake(lake_root)
@@ -158,51 +180,159 @@ def open_lake(lake_root: str) -> LocalLake | S3Lake:
 # ---------------------------------------------------------------------------- the checks
 
 
-def _normalize(header: str) -> str:
-    return " ".join(header.strip().lower().split())
-
-
 def _fields(line: str) -> list[str]:
     return next(csv.reader([line]), [])
 
 
+def _is_gzip(f: LakeFile) -> bool:
+    return f.name.lower().endswith(".gz")
+
+
+def _head_bytes(lake, path: str, gzip: bool) -> bytes | None:
+    """The first HEAD_BYTES of the file's text: decompressed from the start of a gzip file
+    (a ranged read of the compressed bytes, however large the file is); None when those bytes
+    are not gzip data."""
+    raw = lake.read_range(path, HEAD_BYTES, tail=False)
+    if not gzip:
+        return raw
+    try:
+        return zlib.decompressobj(wbits=31).decompress(raw, HEAD_BYTES)
+    except zlib.error:
+        return None
+
+
+def _head(lake, f: LakeFile) -> str:
+    return (_head_bytes(lake, f.path, _is_gzip(f)) or b"").decode("utf-8-sig", errors="replace")
+
+
+def _first_line(text: str) -> str:
+    """The first line, ended as Spark's line reader ends one: LF, CRLF or a lone CR."""
+    return re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
+
+
 def _header(lake, f: LakeFile) -> list[str]:
-    head = lake.read_range(f.path, HEAD_BYTES, tail=False).decode("utf-8-sig", errors="replace")
-    return _fields(head.split("\n", 1)[0].rstrip("\r"))
+    return _fields(_first_line(_head(lake, f)))
 
 
 def _has_data_row(lake, f: LakeFile) -> bool:
-    head = lake.read_range(f.path, HEAD_BYTES, tail=False).decode("utf-8-sig", errors="replace")
-    first_newline = head.find("\n")
-    return first_newline >= 0 and head[first_newline + 1 :].strip() != ""
+    parts = re.split(r"\r\n|\r|\n", _head(lake, f), maxsplit=1)
+    return len(parts) == 2 and parts[1].strip() != ""
+
+
+def _describe_non_utf8(head: bytes) -> str | None:
+    """What the start of a file is when it is not UTF-8 CSV text, or None when it is."""
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "UTF-32 text (it starts with a UTF-32 byte-order mark)"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        order = "little" if head.startswith(b"\xff\xfe") else "big"
+        return (
+            f"UTF-16 ({order}-endian) text, as spreadsheet tools write for 'Unicode text' "
+            "(it starts with a UTF-16 byte-order mark)"
+        )
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip-compressed data under a plain .csv name (name it .csv.gz)"
+    if head.startswith(b"PK\x03\x04"):
+        return "a ZIP archive (an Excel .xlsx workbook is one), not CSV text"
+    if b"\x00" in head:
+        sample = head[:512]
+        if sample[1::2].count(0) > len(sample) // 4 or sample[0::2].count(0) > len(sample) // 4:
+            return "UTF-16 text without a byte-order mark (every other byte is NUL)"
+        return "binary data (it contains NUL bytes), not CSV text"
+    header = re.split(rb"\r\n|\r|\n", head.removeprefix(b"\xef\xbb\xbf"), maxsplit=1)[0]
+    try:
+        header.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        if len(header) >= HEAD_BYTES - 4 and bad.start >= len(header) - 4:
+            return None  # a character cut by the end of the read, not a bad byte
+        shown = header[max(0, bad.start - 20) : bad.start + 20].decode("cp1252", errors="replace")
+        return (
+            f"not UTF-8: its header has byte 0x{header[bad.start]:02X} at position {bad.start} "
+            f"(around {shown!r}), which is how Latin-1/Windows-1252 text looks"
+        )
+    return None
+
+
+def _encoding_problem(lake, f: LakeFile) -> str | None:
+    raw = lake.read_range(f.path, HEAD_BYTES, tail=False)
+    if _is_gzip(f):
+        if not raw.startswith(b"\x1f\x8b"):
+            return "named .gz but not gzip-compressed data"
+        raw = _head_bytes(lake, f.path, True)
+        if raw is None:
+            return "named .gz but its compressed data cannot be read"
+    return _describe_non_utf8(raw)
+
+
+def _gzip_tail(lake, f: LakeFile) -> tuple[bytes, bool]:
+    """(the last TAIL_BYTES of the decompressed text, whether the gzip stream is complete).
+
+    A gzip file's end says nothing about its text's last line, so it is read whole: the
+    Lambda streams it through zlib in constant memory (each step inflates at most STREAM_CHUNK
+    bytes, however well the data compresses)."""
+    inflate = zlib.decompressobj(wbits=31)
+    tail = b""
+    try:
+        for data in lake.stream(f.path):
+            while not inflate.eof:  # until this input is used up and nothing more comes out
+                out = inflate.decompress(data, STREAM_CHUNK)
+                tail = (tail + out)[-TAIL_BYTES:]
+                data = inflate.unconsumed_tail
+                if not data and not out:
+                    break
+            if inflate.eof:
+                break
+    except zlib.error:
+        return tail, False
+    return tail, inflate.eof
 
 
 def _truncated_last_line(lake, f: LakeFile, header_width: int) -> bool:
     """True when the file ends mid-row: no final newline AND the last line is short of fields.
-    Real exports often omit the final newline, so a missing newline alone is not enough."""
-    tail = lake.read_range(f.path, TAIL_BYTES, tail=True).decode("utf-8", errors="replace")
-    if tail.endswith("\n"):
+    Real exports often omit the final newline, so a missing newline alone is not enough.
+    A gzip file is also cut short when its compressed stream ends early."""
+    size = f.size
+    if _is_gzip(f):
+        raw, complete = _gzip_tail(lake, f)
+        if not complete:
+            return True
+        if not raw:
+            return False  # no text at all: reported as an empty file
+        size = len(raw) + 1 if len(raw) == TAIL_BYTES else len(raw)
+    else:
+        raw = lake.read_range(f.path, TAIL_BYTES, tail=True)
+    tail = raw.decode("utf-8", errors="replace")
+    if tail.endswith(("\n", "\r")):
         return False
-    if "\n" not in tail and f.size > TAIL_BYTES:
+    lines = re.split(r"\r\n|\r|\n", tail)
+    if len(lines) == 1 and size > TAIL_BYTES:
         return False  # a last line longer than the tail read (a huge field): cannot tell
-    last_line = tail.rsplit("\n", 1)[-1].rstrip("\r")
-    return len(_fields(last_line)) < header_width
+    # The last record: its last line, and, when that line closes a quoted field (an odd
+    # number of quotes), the lines back to the one that opened it (job A's rule).
+    record = [lines.pop()]
+    if record[0].count('"') % 2 == 1:
+        while lines:
+            record.insert(0, lines.pop())
+            if record[0].count('"') % 2 == 1:
+                break
+        else:
+            return False  # the record starts before the tail read: cannot tell
+    return len(next(csv.reader(["\n".join(record)]), [])) < header_width
 
 
 def _missing_columns(feed_name: str, header: list[str]) -> tuple[list[str], list[str]]:
     """(contract headers absent from the file, file headers not in the contract)."""
-    present = {_normalize(h) for h in header}
+    present = {header_key(h) for h in header}
     expected = FEEDS[feed_name].headers
-    missing = [h for h in expected if _normalize(h) not in present]
-    known = {_normalize(h) for h in expected}
-    extra = [h.strip() for h in header if _normalize(h) not in known and h.strip()]
+    missing = [h for h in expected if header_key(h) not in present]
+    known = {header_key(h) for h in expected}
+    extra = [h.strip() for h in header if header_key(h) not in known and header_key(h)]
     return missing, extra
 
 
 def _duplicated_columns(feed_name: str, header: list[str]) -> list[str]:
     """Contract headers that appear more than once (job A could not tell which to read)."""
-    names = [_normalize(h) for h in header]
-    return [h for h in FEEDS[feed_name].headers if names.count(_normalize(h)) > 1]
+    names = [header_key(h) for h in header]
+    return [h for h in FEEDS[feed_name].headers if names.count(header_key(h)) > 1]
 
 
 def check_batch(lake_root: str, batch_date: str, allow_rerun: bool) -> dict:
@@ -240,7 +370,38 @@ def check_batch(lake_root: str, batch_date: str, allow_rerun: bool) -> dict:
             f"feed {name}, file {key}: multipart upload not completed"
             for key in lake.uploads_in_progress(f"raw/{name}/ingest_date={batch_date}")
         ]
-    csvs = {n: [f for f in files if f.name.lower().endswith(".csv")] for n, files in listed.items()}
+    csvs = {
+        n: [f for f in files if f.name.lower().endswith(ACCEPTED_SUFFIXES)]
+        for n, files in listed.items()
+    }
+    unsupported = [
+        f"feed {name}, file {f.path}"
+        for name, files in listed.items()
+        for f in files
+        if not f.name.lower().endswith(ACCEPTED_SUFFIXES + IN_FLIGHT_SUFFIXES)
+        and not f.name.startswith((".", "_"))  # hidden and marker files, as job A ignores them
+    ]
+    if unsupported:
+        raise UnsupportedFile(
+            f"batch {batch_date} has file(s) that are not feed exports: "
+            + "; ".join(unsupported)
+            + ". A feed file must be CSV (*.csv) or gzip-compressed CSV (*.csv.gz); other "
+            "compressions and workbooks are not read. Re-export or rename the file, or move it "
+            f"out of the batch folder, then {start_again}."
+        )
+    not_utf8 = [
+        f"feed {name}, file {f.path} is {problem}"
+        for name, files in csvs.items()
+        for f in files
+        if f.size and (problem := _encoding_problem(lake, f))
+    ]
+    if not_utf8:
+        raise UnsupportedEncoding(
+            f"batch {batch_date} has file(s) that are not UTF-8 CSV text: "
+            + "; ".join(not_utf8)
+            + ". Export the feed as UTF-8 CSV (Excel: 'CSV UTF-8 (Comma delimited)'; other "
+            f"tools: encoding UTF-8, with or without BOM), land it again, then {start_again}."
+        )
     for name, files in csvs.items():
         for f in files:
             # Compared with the file's own header: extra columns widen every row.
@@ -257,7 +418,8 @@ def check_batch(lake_root: str, batch_date: str, allow_rerun: bool) -> dict:
         raise BatchIncomplete(
             f"batch {batch_date} is missing required feed(s): "
             + "; ".join(
-                f"feed {n}: no *.csv under raw/{n}/ingest_date={batch_date}/" for n in missing_feeds
+                f"feed {n}: no *.csv under raw/{n}/ingest_date={batch_date}/ (nor *.csv.gz)"
+                for n in missing_feeds
             )
             + f". Land the export(s), then {start_again}."
         )
@@ -267,6 +429,8 @@ def check_batch(lake_root: str, batch_date: str, allow_rerun: bool) -> dict:
         for f in files:
             if f.size == 0:
                 empty.append(f"feed {name}, file {f.path}: 0 bytes")
+            elif not _head(lake, f):
+                empty.append(f"feed {name}, file {f.path}: no text (compressed empty file)")
             elif not _has_data_row(lake, f):
                 empty.append(f"feed {name}, file {f.path}: header only, no data rows")
     if empty:

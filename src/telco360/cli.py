@@ -67,7 +67,9 @@ def _run_local(args: argparse.Namespace, dates: list[str] | None) -> int:
     from telco360.run_lock import LakeBusy, RunLock
     from telco360.run_summary import render
 
-    pipeline = runner.LocalPipeline(args.lake, args.warehouse)
+    pipeline = runner.LocalPipeline(
+        args.lake, args.warehouse, quarantine_threshold=args.quarantine_threshold
+    )
     try:
         with RunLock(args.lake):
             pending = runner.plan(args.lake, args.warehouse, dates)
@@ -84,7 +86,15 @@ def _run_local(args: argparse.Namespace, dates: list[str] | None) -> int:
     return 0
 
 
+AWS_THRESHOLD = (
+    "--quarantine-threshold applies to local runs; on AWS set the stack parameter "
+    "QuarantineThreshold, or re-run job A once with the Glue argument --quarantine_threshold"
+)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
+    if args.aws and args.quarantine_threshold is not None:
+        return _fail(AWS_THRESHOLD)
     if args.aws:
         from telco360 import aws_ops
 
@@ -101,6 +111,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_backfill(args: argparse.Namespace) -> int:
+    if args.aws and args.quarantine_threshold is not None:
+        return _fail(AWS_THRESHOLD)
     if args.aws:
         from telco360 import aws_ops
 
@@ -170,6 +182,27 @@ def _lake_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _share(text: str) -> float:
+    try:
+        share = float(text)
+    except ValueError:
+        share = -1.0
+    if not 0 <= share <= 1:
+        raise argparse.ArgumentTypeError(f"not a share from 0 to 1: {text!r}")
+    return share
+
+
+def _threshold_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--quarantine-threshold",
+        type=_share,
+        default=None,
+        metavar="SHARE",
+        help="largest share (0 to 1) of a feed's rows job A may quarantine before it fails the "
+        "batch (default 0.1; 1 = no limit); applies to this run only",
+    )
+
+
 def _aws_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--aws", action="store_true", help="start executions of the deployed state machine"
@@ -201,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--date", type=_date, help="only this batch date")
     which.add_argument("--from", dest="from_date", type=_date, help="first batch date")
     run.add_argument("--to", dest="to_date", type=_date, help="last batch date")
+    _threshold_arg(run)
     run.set_defaults(func=_cmd_run)
 
     back = sub.add_parser("backfill", help="re-run dates, and every later committed date, in order")
@@ -208,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     _aws_args(back)
     back.add_argument("--from", dest="from_date", type=_date, required=True)
     back.add_argument("--to", dest="to_date", type=_date, help="last date (default: --from)")
+    _threshold_arg(back)
     back.set_defaults(func=_cmd_backfill)
 
     status = sub.add_parser("status", help="each batch: landed, standardized, committed, loaded")

@@ -53,6 +53,7 @@ MISSING_REQUIRED = "missing_required"
 OUT_OF_RANGE = "out_of_range"  # outside a column's bounds; a date after the batch date
 INCONSISTENT_VALUES = "inconsistent_values"  # two columns state the same fact differently
 INVALID_ENCODING = "invalid_encoding"  # the line is not valid UTF-8
+REPEATED_HEADER = "repeated_header"  # the file's header line again (concatenated exports)
 REASON_CODES = (
     WRONG_FIELD_COUNT,
     MISSING_KEY,
@@ -66,6 +67,7 @@ REASON_CODES = (
     OUT_OF_RANGE,
     INCONSISTENT_VALUES,
     INVALID_ENCODING,
+    REPEATED_HEADER,
 )
 
 # Lineage columns added to every standardized and quarantined row.
@@ -81,6 +83,25 @@ def category_key(value: str) -> str:
     """The spelling-insensitive form used to match a category value to its canonical one:
     `Month-to-month`, `month to month` and `Month-to-Month` all give `monthtomonth`."""
     return re.sub(r"[^a-z0-9]", "", value.lower())
+
+
+# Characters that spreadsheet and CRM tools leave in header names and that carry no meaning:
+# byte-order marks (also mid-line, where a concatenated export puts them) and zero-width spaces.
+_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b"))
+_QUOTES = "\"'"
+
+
+def header_key(header: str) -> str:
+    """The form in which a delivered header name is matched to a contract header; the one rule
+    used by pre-flight and job A alike. Ignored: case, surrounding and repeated inner
+    whitespace of any kind (tabs, no-break spaces), byte-order marks and zero-width spaces, and
+    one pair of quotes around the name (left by a tool that quotes after padding). So
+    `\ufeff"Monthly  Charge" `, `MONTHLY\u00a0CHARGE` and `Monthly Charge` all give
+    `monthly charge`. A blank name (a trailing delimiter) gives ``."""
+    text = " ".join(header.translate(_INVISIBLE).split())
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in _QUOTES:
+        text = " ".join(text[1:-1].split())
+    return text.casefold()
 
 
 @dataclass(frozen=True)

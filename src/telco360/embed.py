@@ -14,7 +14,7 @@ from telco360.repo import REPO_ROOT
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 GLUE_DIR = REPO_ROOT / "glue"
-EMBEDDED_MODULES = ("contract.py", "lake_io.py")
+EMBEDDED_MODULES = ("contract.py", "lake_io.py", "job_errors.py")
 
 
 def _begin(module: str) -> str:

@@ -95,10 +95,18 @@ def build_staging_job():
 class LocalPipeline:
     """Runs batches on one machine. One Spark session for the whole run, created on first use."""
 
-    def __init__(self, lake: str, warehouse_path: str, echo: Callable[[str], None] = print):
+    def __init__(
+        self,
+        lake: str,
+        warehouse_path: str,
+        echo: Callable[[str], None] = print,
+        quarantine_threshold: float | None = None,
+    ):
         self.lake = os.path.abspath(lake)
         self.warehouse_path = warehouse_path
         self.echo = echo
+        # Job A's gate (None: the job's default, as the stack parameter's default on AWS).
+        self.quarantine_threshold = quarantine_threshold
         self.execution = f"local-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
         self._spark = None
         self.steps = {
@@ -126,7 +134,11 @@ class LocalPipeline:
         return preflight_module().lambda_handler(event, LocalLambdaContext())
 
     def _clean_standardize(self, batch_date: str, rerun: bool) -> dict:
-        return clean_standardize_job().run(self.spark, self.lake, batch_date)
+        job = clean_standardize_job()
+        threshold = self.quarantine_threshold
+        if threshold is None:
+            threshold = job.DEFAULT_QUARANTINE_THRESHOLD
+        return job.run(self.spark, self.lake, batch_date, quarantine_threshold=threshold)
 
     def _build_staging(self, batch_date: str, rerun: bool) -> dict:
         return build_staging_job().run(self.spark, self.lake, batch_date, run_id=self.execution)

@@ -7,6 +7,7 @@ tests, benchmarks) they use this one.
 from __future__ import annotations
 
 import os
+import sys
 
 _session = None
 CODEGEN_MAX_FIELDS = 40  # see local_session
@@ -19,6 +20,7 @@ def local_session(app_name: str = "telco360", shuffle_partitions: int = 4):
         return _session
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
+    pin_python_workers()
     from pyspark.sql import SparkSession
 
     _session = (
@@ -55,6 +57,18 @@ def local_session(app_name: str = "telco360", shuffle_partitions: int = 4):
     _session.sparkContext.setLogLevel("ERROR")
     quiet_codegen_fallback(_session)
     return _session
+
+
+def pin_python_workers() -> None:
+    """Make Spark's Python workers run this very interpreter.
+
+    Left alone, PySpark starts its workers with whatever `python3` comes first on PATH: run
+    from a directory or shell where that is another version (python3.11 here), the first
+    Python UDF or `createDataFrame` fails with PYTHON_VERSION_MISMATCH. The driver's own
+    interpreter (`sys.executable`, the venv's python) is the only right choice locally, so it
+    wins over any PYSPARK_PYTHON inherited from the shell."""
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
 
 
 def quiet_codegen_fallback(spark) -> None:

@@ -9,6 +9,7 @@ built from a small valid batch by one mutation each.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import os
 import re
@@ -86,14 +87,22 @@ class CsvFile:
     bom: bool = False
     final_newline: bool = True
     note: str = ""
+    header_text: str | None = None  # the header line exactly as written (else CSV of header)
+    trailer: str = ""  # bytes after the last row (trailing empty lines)
 
     @property
     def rel(self) -> str:
         return f"raw/{self.feed}/ingest_date={BATCH}/{self.name}"
 
     def to_bytes(self) -> bytes:
+        """The file as landed: gzip-compressed when its name ends in .gz."""
+        text = self.text_bytes()
+        return gzip.compress(text, mtime=0) if self.name.endswith(".gz") else text
+
+    def text_bytes(self) -> bytes:
         out = bytearray(b"\xef\xbb\xbf" if self.bom else b"")
-        lines: list[tuple[bytes, str]] = [(_csv(self.header).encode(), self.eol)]
+        header = self.header_text if self.header_text is not None else _csv(self.header)
+        lines: list[tuple[bytes, str]] = [(header.encode(), self.eol)]
         lines += [
             (r.text if isinstance(r.text, bytes) else r.text.encode(), r.eol or self.eol)
             for r in self.rows
@@ -102,7 +111,7 @@ class CsvFile:
             out += text
             if i < len(lines) - 1 or self.final_newline:
                 out += eol.encode()
-        return bytes(out)
+        return bytes(out) + self.trailer.encode()
 
     def located(self) -> list[tuple[int, Row]]:
         """(first physical line, row) for every row: the header is line 1."""
@@ -112,6 +121,30 @@ class CsvFile:
             text = r.text if isinstance(r.text, str) else r.text.decode("latin-1")
             line += max(1, len(physical_lines(text)))  # a blank row is still a line
         return placed
+
+
+def split_records(text: str) -> list[tuple[int, str]]:
+    """(first physical line, record) for every record of a file's text, by the documented rule
+    (docs/DATA_LAYOUT.md), written here independently of job A: a line with an odd number of
+    double quotes opens a record that the next such line closes; the last odd line of a file
+    with an odd count opens nothing. Blank lines are records here (job A skips them).
+
+    RFC 4180 section 2.6 allows line breaks inside a quoted field; Spark's CSV reader takes them
+    as part of the value only with `multiLine`, which reads a file whole, in one task
+    (https://spark.apache.org/docs/latest/sql-data-sources-csv.html). Job A keeps its
+    splittable line reader, which ends a line at `\n`, `\r\n` or `\r`
+    (https://spark.apache.org/docs/latest/sql-data-sources-text.html), and joins the lines."""
+    lines = physical_lines(text)
+    odd = [part.count('"') % 2 == 1 for part in lines]
+    total, before, records = sum(odd), 0, []
+    for number, (part, is_odd) in enumerate(zip(lines, odd, strict=True), start=1):
+        if before % 2 == 1 and before < total:
+            start, joined = records[-1]
+            records[-1] = (start, joined + "\n" + part)
+        else:
+            records.append((number, part))
+        before += is_odd
+    return records
 
 
 def physical_lines(text: str) -> list[str]:
@@ -291,9 +324,9 @@ def row_files() -> list[CsvFile]:
                 Std({"city": 'O"Brien Falls'}),
             ),
             Row(
-                "quoted newline in City (2 physical lines)",
+                "quoted newline in City (2 physical lines, CRLF file): one record",
                 "A2," + line(L, cid(22), City="Los\nAngeles"),
-                Q("wrong_field_count"),
+                Std({"city": "Los\nAngeles", "customer_id": cid(22)}),
             ),
             Row(
                 "zip code 9002",
@@ -591,6 +624,257 @@ def row_files() -> list[CsvFile]:
         status,
         usage,
         population,
+        *variant_files(),
+    ]
+
+
+def variant_files() -> list[CsvFile]:
+    """Issue 17: header, layout and value variants of real exports (docs/DATA_LAYOUT.md)."""
+    D, L, S, T, U, P = "demographics", "location", "services", "status", "usage", "population"
+    svc = lambda n, **kw: line(S, cid(n), **kw)  # noqa: E731
+    st = lambda n, **kw: line(T, cid(n), **kw)  # noqa: E731
+    us = lambda n, **kw: line(U, cid(n), **kw)  # noqa: E731
+    dm = lambda n, **kw: line(D, cid(n), **kw)  # noqa: E731
+    lc = lambda n, **kw: line(L, cid(n), **kw)  # noqa: E731
+    # Headers as tools write them: one rule (contract.header_key) matches each to the contract.
+    spaced = list(FEEDS[S].headers)
+    spaced[spaced.index("Monthly Charge")] = "Monthly  Charge"  # seen: two spaces
+    spaced[spaced.index("Total Revenue")] = "Total\u00a0Revenue"  # no-break space
+    spaced[spaced.index("Tenure in Months")] = "\tTenure in  Months "
+    services_spaced = CsvFile(
+        S,
+        "services_spaced_header.csv",
+        spaced,
+        [
+            Row(
+                "header `Monthly  Charge` (inner spaces), NBSP, tab: matched",
+                svc(100),
+                Std({"monthly_charge": Decimal("39.65"), "total_revenue": Decimal("59.65")}),
+            ),
+            Row(
+                "money with thousands separator `1,234.50`",
+                svc(101, **{"Total Charges": "1,234.50"}),
+                Std({"total_charges": Decimal("1234.50")}),
+            ),
+            Row(
+                "money with decimal comma `39,65` (ambiguous)",
+                svc(102, **{"Monthly Charge": "39,65"}),
+                Q("unparseable_number"),
+            ),
+            Row(
+                "money in European format `1.234,50`",
+                svc(103, **{"Total Charges": "1.234,50"}),
+                Q("unparseable_number"),
+            ),
+            Row(
+                "integer with thousands separator `1,200` (tenure)",
+                svc(104, **{"Tenure in Months": "1,200"}),
+                Std({"tenure_in_months": 1200}),
+            ),
+            Row(
+                "integer with float noise `28.000000000000004`",
+                svc(105, **{"Tenure in Months": "28.000000000000004"}),
+                Std({"tenure_in_months": 28}),
+            ),
+            Row(
+                "money with float noise `39.650000000000006`",
+                svc(106, **{"Monthly Charge": "39.650000000000006"}),
+                Std({"monthly_charge": Decimal("39.65")}),
+            ),
+            Row(
+                "flags TRUE / FALSE (spreadsheet booleans)",
+                svc(107, **{"Phone Service": "TRUE", "Paperless Billing": "FALSE"}),
+                Std({"phone_service": True, "paperless_billing": False}),
+            ),
+            Row(
+                "thousands groups of 2 digits `1,23.5` (not a number)",
+                svc(108, **{"Total Revenue": "1,23.5"}),
+                Q("unparseable_number"),
+            ),
+        ],
+    )
+    quoted = '\ufeff"CUSTOMER ID","count","GENDER"," Age ","under 30","Senior Citizen ",' + (
+        '"Married","Dependents","Number  of Dependents",'
+    )
+    demographics_quoted = CsvFile(
+        D,
+        "demographics_quoted_header.csv",
+        list(FEEDS[D].headers),
+        [
+            Row(
+                "quoted, upper-case header names, BOM, trailing delimiter",
+                dm(110) + ",",
+                Std({"customer_id": cid(110), "age": 78}),
+            ),
+            Row(
+                "row without the header's trailing delimiter",
+                dm(111),
+                Std({"customer_id": cid(111)}),
+            ),
+            Row(
+                "row with two trailing delimiters",
+                dm(112) + ",,",
+                Q("wrong_field_count"),
+            ),
+            Row(
+                "flags YES / no (case)",
+                dm(113, Married="YES", Dependents="no"),
+                Std({"married": True, "dependents": False}),
+            ),
+        ],
+        header_text=quoted,
+        note="header quoted, upper case, BOM, trailing delimiter",
+    )
+    status_multiline = CsvFile(
+        T,
+        "status_multiline.csv",
+        list(FEEDS[T].headers),
+        [
+            Row(
+                "quoted Churn Reason with a line break: one record",
+                st(120, **{"Churn Reason": "Competitor made\nbetter offer"}),
+                Std({"churn_reason": "Competitor made\nbetter offer"}),
+            ),
+            Row(
+                "quoted field with a comma and two line breaks",
+                st(121, **{"Churn Reason": "Price too high,\nand\nslow"}),
+                Std({"churn_reason": "Price too high,\nand\nslow"}),
+            ),
+            Row(
+                "quoted field with a blank line inside",
+                st(122, **{"Churn Reason": "Moved\n\nabroad"}),
+                Std({"churn_reason": "Moved\n\nabroad"}),
+            ),
+            Row(
+                "quoted field with doubled quotes and a line break",
+                st(123, **{"Churn Reason": 'said "no"\nthen left'}),
+                Std({"churn_reason": 'said "no"\nthen left'}),
+            ),
+            Row(
+                "repeated header line (concatenated export)",
+                _csv(list(FEEDS[T].headers)),
+                Q("repeated_header"),
+            ),
+            Row(
+                "row after the repeated header",
+                st(124),
+                Std({"customer_id": cid(124), "churn_score": 91}),
+            ),
+            Row(
+                "repeated header with its own BOM",
+                "\ufeff" + _csv(list(FEEDS[T].headers)),
+                Q("repeated_header"),
+            ),
+            Row(
+                "quote never closed (last line of the file)",
+                st(125, **{"Churn Reason": "x"}).replace(",x", ',"x'),
+                Q("wrong_field_count"),
+            ),
+        ],
+        trailer="\n\n  \n",
+        note="quoted line breaks, repeated header, open quote, trailing empty lines",
+    )
+    location_cr = CsvFile(
+        L,
+        "location_cr.csv",
+        list(FEEDS[L].headers),
+        [
+            Row("CR-only line endings (old Mac export)", lc(130), Std({"customer_id": cid(130)})),
+            Row(
+                "quoted CR line break inside City (CR file): one record",
+                lc(131, City="Los\rAngeles"),
+                Std({"city": "Los\nAngeles"}),
+            ),
+            Row(
+                "latitude with decimal comma `34,02381`",
+                lc(132, Latitude="34,02381"),
+                Q("unparseable_number"),
+            ),
+        ],
+        eol="\r",
+        final_newline=False,
+        note="CR line endings, no final newline",
+    )
+    usage_dates = CsvFile(
+        U,
+        "usage_dates.csv",
+        list(FEEDS[U].headers),
+        [
+            Row(
+                "date `2026/11/01`",
+                us(140, **{"Usage Date": "2026/11/01"}),
+                Std({"usage_date": date(2026, 11, 1)}),
+            ),
+            Row(
+                "date-time at midnight `2026-11-01 00:00:00`",
+                us(141, **{"Usage Date": "2026-11-01 00:00:00"}),
+                Std({"usage_date": date(2026, 11, 1)}),
+            ),
+            Row(
+                "date-time `2026-11-01T00:00` (ISO, midnight)",
+                us(148, **{"Usage Date": "2026-11-01T00:00"}),
+                Std({"usage_date": date(2026, 11, 1)}),
+            ),
+            Row(
+                "date without zero padding `2026-11-1`",
+                us(142, **{"Usage Date": "2026-11-1"}),
+                Std({"usage_date": date(2026, 11, 1)}),
+            ),
+            Row(
+                "date `1-Nov-2026` (spreadsheet default)",
+                us(143, **{"Usage Date": "1-Nov-2026"}),
+                Std({"usage_date": date(2026, 11, 1)}),
+            ),
+            Row(
+                "date `01/11/2026` (day/month order unknown)",
+                us(144, **{"Usage Date": "01/11/2026"}),
+                Q("unparseable_date"),
+            ),
+            Row(
+                "date-time with a time of day `2026-11-01 13:45:00`",
+                us(145, **{"Usage Date": "2026-11-01 13:45:00"}),
+                Q("unparseable_date"),
+            ),
+            Row(
+                "spreadsheet serial date `46327`",
+                us(146, **{"Usage Date": "46327"}),
+                Q("unparseable_date"),
+            ),
+            Row(
+                "Data GB with thousands separator `1,234.5`",
+                us(147, **{"Data GB": "1,234.5"}),
+                Std({"data_gb": 1234.5}),
+            ),
+            Row("trailing empty line", "", Skipped()),
+        ],
+        eol="\r\n",
+        note="CRLF, trailing empty lines",
+    )
+    population_gz = CsvFile(
+        P,
+        "population.csv.gz",
+        list(FEEDS[P].headers),
+        [
+            Row(
+                "gzip-compressed file (.csv.gz)",
+                line(P, ID="7", **{"Zip Code": "91501", "Population": "20500"}),
+                Std({"zip_code": "91501", "population": 20500}),
+            ),
+            Row(
+                "population `12,345` (thousands, quoted)",
+                line(P, ID="8", **{"Zip Code": "90063", "Population": "12,345"}),
+                Std({"population": 12345}),
+            ),
+        ],
+        note="gzip-compressed",
+    )
+    return [
+        services_spaced,
+        demographics_quoted,
+        status_multiline,
+        location_cr,
+        usage_dates,
+        population_gz,
     ]
 
 
@@ -622,12 +906,16 @@ class Expectation:
 
 
 def expectations(files: list[CsvFile]) -> list[Expectation]:
-    """One entry per case: its file, first line, every physical line, and expected outcome."""
+    """One entry per case: its file, first line, the first line of each of its records (one,
+    unless its lines do not join into one record), and expected outcome."""
     found = []
     for f in files:
+        text_of_file = f.text_bytes().decode("utf-8", errors="replace")
+        starts = [start for start, _ in split_records(text_of_file)]
         for first, row in f.located():
             text = row.text if isinstance(row.text, str) else row.text.decode("latin-1")
             n = len(physical_lines(text)) or 1
+            mine = [s for s in starts if first <= s < first + n]
             found.append(
                 Expectation(
                     row.case,
@@ -636,13 +924,13 @@ def expectations(files: list[CsvFile]) -> list[Expectation]:
                     first,
                     row.expect,
                     f.note,
-                    list(range(first, first + n)),
+                    mine,
                 )
             )
     return found
 
 
 def count_data_lines(data: bytes) -> int:
-    """Rows read, counted independently of the job: non-blank physical lines minus the header."""
+    """Rows read, counted independently of the job: non-blank records minus the header."""
     text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
-    return sum(1 for part in physical_lines(text) if part.strip(" \t\u00a0")) - 1
+    return sum(1 for _, record in split_records(text) if record.strip(" \t\u00a0")) - 1

@@ -5,6 +5,7 @@ Each case starts from a small valid batch (one good row per feed) and applies on
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pytest
@@ -115,6 +116,110 @@ def reordered_header_is_fine(lake):
     _file(lake, "population").write_text(text)
 
 
+def _text(feed: str) -> str:
+    return _header(feed) + "\r\n" + _row(feed) + "\r\n"
+
+
+def _replace(lake, feed: str, data: bytes, name: str | None = None) -> None:
+    _file(lake, feed).unlink()
+    (_file(lake, feed).parent / (name or f"{feed}.csv")).write_bytes(data)
+
+
+def utf16_le_with_bom(lake):
+    _replace(lake, "status", _text("status").encode("utf-16"))
+
+
+def utf16_be_with_bom(lake):
+    _replace(lake, "status", b"\xfe\xff" + _text("status").encode("utf-16-be"))
+
+
+def utf16_without_bom(lake):
+    _replace(lake, "status", _text("status").encode("utf-16-le"))
+
+
+def utf32_with_bom(lake):
+    _replace(lake, "status", _text("status").encode("utf-32"))
+
+
+def binary_with_nul_bytes(lake):
+    _replace(lake, "status", b"\x00\x01\x02binary" + bytes(range(256)))
+
+
+def xlsx_named_csv(lake):
+    _replace(lake, "services", b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml")
+
+
+def gzip_named_csv(lake):
+    _replace(lake, "services", gzip.compress(_text("services").encode()))
+
+
+def latin1_body_ascii_header_passes(lake):
+    data = (
+        _header("location").encode()
+        + b"\n"
+        + _row("location").encode().replace(b"Los Angeles", b"San Jos\xe9")
+        + b"\n"
+    )
+    _replace(lake, "location", data)
+
+
+def gzip_export_is_fine(lake):
+    _replace(lake, "services", gzip.compress(_text("services").encode()), "services.csv.gz")
+
+
+def gzip_export_header_only(lake):
+    data = gzip.compress((_header("services") + "\n").encode())
+    _replace(lake, "services", data, "services.csv.gz")
+
+
+def gzip_export_empty(lake):
+    _replace(lake, "services", gzip.compress(b""), "services.csv.gz")
+
+
+def gzip_export_cut_short(lake):
+    packed = gzip.compress((_text("services") * 200).encode())
+    _replace(lake, "services", packed[: len(packed) - 40], "services.csv.gz")
+
+
+def gzip_named_gz_but_plain(lake):
+    _replace(lake, "services", _text("services").encode(), "services.csv.gz")
+
+
+def bzip2_export(lake):
+    _replace(lake, "services", b"BZh91AY&SY", "services.csv.bz2")
+
+
+def workbook_only(lake):
+    _replace(lake, "demographics", b"PK\x03\x04", "demographics.xlsx")
+
+
+def hidden_and_marker_files_are_ignored(lake):
+    folder = _file(lake, "services").parent
+    (folder / "_SUCCESS").write_bytes(b"")
+    (folder / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+
+
+def header_variants_are_fine(lake):
+    headers = [f' "{h.upper()}" ' for h in FEEDS["services"].headers]
+    headers[headers.index(' "MONTHLY CHARGE" ')] = "Monthly  Charge"
+    headers[headers.index(' "TOTAL REVENUE" ')] = "Total\u00a0Revenue\t"
+    data = "\ufeff" + ",".join(headers) + ",\n" + _row("services") + ",\n"
+    _replace(lake, "services", data.encode())
+
+
+def cr_line_endings_are_fine(lake):
+    _replace(lake, "status", (_header("status") + "\r" + _row("status")).encode())
+
+
+def cr_line_endings_header_only(lake):
+    _replace(lake, "status", (_header("status") + "\r\r").encode())
+
+
+def quoted_line_break_last_row_is_fine(lake):
+    rec = corpus.record("status", corpus.cid(1), **{"Churn Reason": "Competitor made\nbetter"})
+    _replace(lake, "status", (_header("status") + "\n" + corpus._csv(list(rec.values()))).encode())
+
+
 # (case, mutation, batch date checked, expected error class name or None = accepted, message)
 PREFLIGHT_CASES = [
     ("missing required feed", missing_required_feed, BATCH, "BatchIncomplete", "feed services"),
@@ -134,7 +239,7 @@ PREFLIGHT_CASES = [
     ),
     ("header missing a column", missing_column, BATCH, "SchemaMismatch", "'Age'"),
     ("duplicated header column", duplicated_header_column, BATCH, "SchemaMismatch", "twice 'Age'"),
-    ("non-UTF-8 byte in header", non_utf8_header, BATCH, "SchemaMismatch", "'City'"),
+    ("non-UTF-8 byte in header", non_utf8_header, BATCH, "UnsupportedEncoding", "Latin-1"),
     ("batch date without landing folder", no_landing_folder, "2026-12-25", "BatchIncomplete", ""),
     ("invalid batch date", no_landing_folder, "2026-02-30", "InvalidBatchDate", "calendar"),
     (
@@ -146,6 +251,27 @@ PREFLIGHT_CASES = [
     ),
     ("BOM, CRLF, extra column, no final newline", extra_columns_and_bom_are_fine, BATCH, None, ""),
     ("header in another order", reordered_header_is_fine, BATCH, None, ""),
+    # Issue 17: encodings, compression, files, header and layout variants.
+    ("UTF-16 LE with BOM", utf16_le_with_bom, BATCH, "UnsupportedEncoding", "UTF-16 (little"),
+    ("UTF-16 BE with BOM", utf16_be_with_bom, BATCH, "UnsupportedEncoding", "UTF-16 (big"),
+    ("UTF-16 without BOM", utf16_without_bom, BATCH, "UnsupportedEncoding", "every other byte"),
+    ("UTF-32 with BOM", utf32_with_bom, BATCH, "UnsupportedEncoding", "UTF-32 text"),
+    ("binary data (NUL bytes)", binary_with_nul_bytes, BATCH, "UnsupportedEncoding", "NUL"),
+    ("xlsx workbook named .csv", xlsx_named_csv, BATCH, "UnsupportedEncoding", "Excel .xlsx"),
+    ("gzip data named .csv", gzip_named_csv, BATCH, "UnsupportedEncoding", "name it .csv.gz"),
+    ("Latin-1 row, ASCII header", latin1_body_ascii_header_passes, BATCH, None, ""),
+    ("gzip export .csv.gz", gzip_export_is_fine, BATCH, None, ""),
+    ("gzip export, header only", gzip_export_header_only, BATCH, "EmptyFeedFile", "header only"),
+    ("gzip export of nothing", gzip_export_empty, BATCH, "EmptyFeedFile", "csv.gz: no text"),
+    ("gzip export cut short", gzip_export_cut_short, BATCH, "UploadInProgress", "cut short"),
+    ("plain text named .csv.gz", gzip_named_gz_but_plain, BATCH, "UnsupportedEncoding", ".gz"),
+    ("bzip2 export", bzip2_export, BATCH, "UnsupportedFile", "services.csv.bz2"),
+    ("workbook instead of CSV", workbook_only, BATCH, "UnsupportedFile", "demographics.xlsx"),
+    ("_SUCCESS and .DS_Store ignored", hidden_and_marker_files_are_ignored, BATCH, None, ""),
+    ("quoted, upper-case, spaced header", header_variants_are_fine, BATCH, None, ""),
+    ("CR line endings", cr_line_endings_are_fine, BATCH, None, ""),
+    ("CR line endings, header only", cr_line_endings_header_only, BATCH, "EmptyFeedFile", ""),
+    ("quoted line break in the last row", quoted_line_break_last_row_is_fine, BATCH, None, ""),
 ]
 
 
