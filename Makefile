@@ -43,7 +43,11 @@ venv: $(STAMP)
 run: check-java $(STAMP)  ## run the main job: every pending batch from landing to CUSTOMER_360
 	$(VENV)/bin/telco360 run
 
-test: check-java $(STAMP)  ## run the whole test suite
+# schemachange (the Snowflake deploy tool) in its own venv: the tests render snowflake/ with it,
+# offline, to prove what a second deploy would re-apply. Not an app dependency.
+SCHEMACHANGE := $(TOOLS)/schemachange/.installed
+
+test: check-java $(STAMP) $(SCHEMACHANGE)  ## run the whole test suite
 	$(VENV)/bin/pytest
 
 bench: check-java $(STAMP) build  ## benchmarks (minutes): writes bench/results/latest.{md,json,png}

@@ -28,30 +28,46 @@ from telco360.sql_statements import (
     strip_comments,
 )
 
-CONFIG = yaml.safe_load((SNOWFLAKE_DIR / "schemachange-config.yml").read_text())
+
+def load_config(environ: dict[str, str] | None = None) -> dict:
+    """schemachange-config.yml as schemachange reads it: rendered with Jinja, where the file
+    uses only `{{ env_var('NAME', 'default') }}` (tests/test_schemachange_render.py compares
+    with schemachange's own loader), then parsed as YAML."""
+    environ = {} if environ is None else environ
+
+    def env_var(match: re.Match) -> str:
+        return environ.get(match.group(1), match.group(2))
+
+    text = (SNOWFLAKE_DIR / "schemachange-config.yml").read_text()
+    text = re.sub(r"\{\{ env_var\('(\w+)', '([^']*)'\) \}\}", env_var, text)
+    assert "{{" not in text and "{%" not in text
+    return yaml.safe_load(text)
+
+
+CONFIG = load_config()
 VARS = CONFIG["vars"]
 
 # Statements sqlglot keeps as an opaque Command (it has no grammar for them). Everything else
 # parses into a real expression tree. A new Command here must be a deliberate choice.
 EXPECTED_COMMANDS = [
-    ("V1.0.0__account_objects.sql", "CREATE ROLE IF NOT EXISTS TELCO360_PIPELINE"),
-    ("V1.0.0__account_objects.sql", "GRANT ROLE TELCO360_PIPELINE TO ROLE"),
-    ("V1.0.0__account_objects.sql", "CREATE ROLE IF NOT EXISTS TELCO360_READER"),
-    ("V1.0.0__account_objects.sql", "GRANT ROLE TELCO360_READER TO ROLE"),
-    ("V1.0.0__account_objects.sql", "ALTER WAREHOUSE TELCO360_WH SET WAREHOUSE_SIZE"),
-    ("V1.0.0__account_objects.sql", "ALTER STORAGE INTEGRATION TELCO360_STAGING_S3 SET"),
-    ("V1.0.0__account_objects.sql", "CREATE NOTIFICATION INTEGRATION IF NOT"),
-    ("V1.0.0__account_objects.sql", "ALTER NOTIFICATION INTEGRATION TELCO360_TASK_ERRORS SET"),
-    ("V1.0.2__stage_formats_grants.sql", "ALTER STAGE RAW.STAGING_STAGE SET URL"),
+    ("R__01_account_objects.sql", "CREATE ROLE IF NOT EXISTS TELCO360_PIPELINE"),
+    ("R__01_account_objects.sql", "GRANT ROLE TELCO360_PIPELINE TO ROLE"),
+    ("R__01_account_objects.sql", "CREATE ROLE IF NOT EXISTS TELCO360_READER"),
+    ("R__01_account_objects.sql", "GRANT ROLE TELCO360_READER TO ROLE"),
+    ("R__01_account_objects.sql", "ALTER STORAGE INTEGRATION TELCO360_STAGING_S3 SET"),
+    ("R__01_account_objects.sql", "CREATE NOTIFICATION INTEGRATION IF NOT"),
+    ("R__01_account_objects.sql", "ALTER NOTIFICATION INTEGRATION TELCO360_TASK_ERRORS SET"),
+    ("R__01_account_objects.sql", "ALTER WAREHOUSE TELCO360_WH SET WAREHOUSE_SIZE"),
+    ("R__02_stage_grants.sql", "ALTER STAGE RAW.STAGING_STAGE SET URL"),
     *[
-        ("V1.0.2__stage_formats_grants.sql", f"GRANT SELECT, INSERT, UPDATE, DELETE ON {scope}")
+        ("R__02_stage_grants.sql", f"GRANT SELECT, INSERT, UPDATE, DELETE ON {scope}")
         for scope in ("ALL", "ALL", "ALL", "FUTURE", "FUTURE", "FUTURE")
     ],
-    ("V1.0.2__stage_formats_grants.sql", "GRANT SELECT ON ALL TABLES"),
-    ("V1.0.2__stage_formats_grants.sql", "GRANT SELECT ON FUTURE TABLES"),
+    ("R__02_stage_grants.sql", "GRANT SELECT ON ALL TABLES"),
+    ("R__02_stage_grants.sql", "GRANT SELECT ON FUTURE TABLES"),
     ("R__20_task.sql", "CREATE OR REPLACE TASK CORE.LOAD_PENDING_TASK"),
     ("R__20_task.sql", "GRANT OWNERSHIP ON TASK CORE.LOAD_PENDING_TASK"),
-    ("R__20_task.sql", "ALTER TASK CORE.LOAD_PENDING_TASK RESUME"),
+    ("R__20_task.sql", "ALTER TASK CORE.LOAD_PENDING_TASK SUSPEND"),
 ]
 
 SNOWFLAKE_TO_SPARK = {
@@ -248,7 +264,7 @@ def test_every_deploy_variable_is_defined_and_used():
     with pytest.raises(SqlTemplateError, match="'lake_bucket' has no value"):
         render("URL = 's3://{{ lake_bucket }}/staging/'", {})
     with pytest.raises(SqlTemplateError, match="unsupported Jinja"):
-        render("{% if prod %}x{% endif %}", VARS)
+        render("{% for x in y %}x{% endfor %}", VARS)
 
 
 def test_environment_values_land_where_they_should():
@@ -263,7 +279,9 @@ def test_environment_values_land_where_they_should():
     assert f"STORAGE_AWS_ROLE_ARN = '{VARS['storage_aws_role_arn']}'" in text
     assert "AUTO_SUSPEND = 60" in text
     task = next(
-        s for s in _rendered(MIGRATIONS_DIR / "R__20_task.sql") if "CREATE OR REPLACE TASK" in s
+        strip_comments(s)
+        for s in _rendered(MIGRATIONS_DIR / "R__20_task.sql")
+        if strip_comments(s).startswith("CREATE OR REPLACE TASK")
     )
     assert f"SCHEDULE = 'USING CRON {VARS['load_cron']} {VARS['load_time_zone']}'" in task
     assert f"ERROR_INTEGRATION = {VARS['error_integration']}" in task

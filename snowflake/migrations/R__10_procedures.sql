@@ -17,6 +17,7 @@
 --
 -- Caller's rights: the TASK (owned by the pipeline role) or an operator using that role runs
 -- them with that role's grants only.
+USE ROLE {{ deploy_role }};
 USE DATABASE {{ database }};
 
 CREATE OR REPLACE PROCEDURE RAW.COPY_BATCH_FILES(BATCH_DATE DATE, TARGET_TABLE VARCHAR, FILES ARRAY)
