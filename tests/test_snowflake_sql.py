@@ -387,3 +387,47 @@ def test_split_statements_keeps_dollar_bodies_quotes_and_comments_whole():
         "SELECT 'it''s; fine', \"odd;name\" FROM t",
         "/* block; comment */ SELECT 2",
     ]
+
+
+def test_customer_360_is_documented_in_the_warehouse():
+    """Every CUSTOMER_360 column carries a COMMENT; the key is declared PRIMARY KEY ... RELY
+    (Snowflake records but does not enforce it; RELY lets the optimizer use it:
+    https://docs.snowflake.com/en/sql-reference/constraints-overview); NOT NULL where the model
+    guarantees a value; data_gb_30d is NUMBER(12,3)."""
+    statement = next(
+        s
+        for s in _rendered(MIGRATIONS_DIR / "V1.0.3__load_control_and_model.sql")
+        if "CREATE OR REPLACE TABLE ANALYTICS.CUSTOMER_360" in s
+    )
+    expression = _parse(statement)
+    columns = [c for c in expression.this.expressions if isinstance(c, exp.ColumnDef)]
+    assert len(columns) == 60
+    comments = {
+        c.name: [
+            k.args["kind"]
+            for k in c.constraints
+            if isinstance(k.args.get("kind"), exp.CommentColumnConstraint)
+        ]
+        for c in columns
+    }
+    assert all(comments.values()), [n for n, v in comments.items() if not v]
+    not_null = {
+        c.name
+        for c in columns
+        if any(isinstance(k.args.get("kind"), exp.NotNullColumnConstraint) for k in c.constraints)
+    }
+    assert not_null == {
+        "customer_id",
+        "usage_days_30d",
+        "data_gb_30d",
+        "voice_minutes_30d",
+        "sms_count_30d",
+        "roaming_minutes_30d",
+        "first_seen_batch",
+        "last_changed_batch",
+        "as_of_batch",
+    }
+    kinds = {c.name: c.args["kind"].sql("snowflake") for c in columns}
+    assert kinds["data_gb_30d"] == "DECIMAL(12, 3)"
+    assert "CONSTRAINT PK_CUSTOMER_360 PRIMARY KEY (customer_id) RELY" in statement
+    assert "COPY GRANTS" in statement
