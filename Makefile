@@ -51,7 +51,11 @@ report-screenshot: $(STAMP)  ## docs/report.png: the local report, drawn by head
 	$(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1100,1500 \
 	  --screenshot=docs/report.png file://$(abspath .telco360/report.html) 2>/dev/null
 
-test: check-java $(STAMP)  ## run the whole test suite
+# schemachange (the Snowflake deploy tool) in its own venv: the tests render snowflake/ with it,
+# offline, to prove what a second deploy would re-apply. Not an app dependency.
+SCHEMACHANGE := $(TOOLS)/schemachange/.installed
+
+test: check-java $(STAMP) $(SCHEMACHANGE)  ## run the whole test suite
 	$(VENV)/bin/pytest
 
 bench: check-java $(STAMP) build  ## benchmarks (minutes): writes bench/results/latest.{md,json,png}

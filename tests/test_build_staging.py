@@ -355,6 +355,20 @@ def test_manifest_links_batches_and_carries_job_a_metrics(three_batches):
         assert all((three_batches / f).is_file() for f in files)
 
 
+def test_an_empty_output_writes_and_lists_no_file(three_batches):
+    """Day 2 sent no population, so it changed no zip code: no zero-row file that COPY may
+    not report as loaded; the manifest counts 0 rows and the load checks RAW against that."""
+    m2 = manifest(three_batches, D2)
+    assert m2["files"]["population/changes"] == []
+    assert (m2["entities"]["population"]["inserted"], m2["entities"]["population"]["updated"]) == (
+        0,
+        0,
+    )
+    assert not (three_batches / "staging" / "population" / "changes" / f"batch_date={D2}").exists()
+    # an output with rows still lists its files
+    assert m2["entities"]["customers"]["total"] > 0 and m2["files"]["customers/state"]
+
+
 def test_precedence_within_a_batch_later_file_then_later_line(three_batches):
     state = by_key(rows_of(three_batches, D1, "customers/state"))
     assert state[ANA]["satisfaction_score"] == 4  # line 5 beats line 2 of the same file

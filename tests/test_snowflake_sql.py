@@ -28,30 +28,46 @@ from telco360.sql_statements import (
     strip_comments,
 )
 
-CONFIG = yaml.safe_load((SNOWFLAKE_DIR / "schemachange-config.yml").read_text())
+
+def load_config(environ: dict[str, str] | None = None) -> dict:
+    """schemachange-config.yml as schemachange reads it: rendered with Jinja, where the file
+    uses only `{{ env_var('NAME', 'default') }}` (tests/test_schemachange_render.py compares
+    with schemachange's own loader), then parsed as YAML."""
+    environ = {} if environ is None else environ
+
+    def env_var(match: re.Match) -> str:
+        return environ.get(match.group(1), match.group(2))
+
+    text = (SNOWFLAKE_DIR / "schemachange-config.yml").read_text()
+    text = re.sub(r"\{\{ env_var\('(\w+)', '([^']*)'\) \}\}", env_var, text)
+    assert "{{" not in text and "{%" not in text
+    return yaml.safe_load(text)
+
+
+CONFIG = load_config()
 VARS = CONFIG["vars"]
 
 # Statements sqlglot keeps as an opaque Command (it has no grammar for them). Everything else
 # parses into a real expression tree. A new Command here must be a deliberate choice.
 EXPECTED_COMMANDS = [
-    ("V1.0.0__account_objects.sql", "CREATE ROLE IF NOT EXISTS TELCO360_PIPELINE"),
-    ("V1.0.0__account_objects.sql", "GRANT ROLE TELCO360_PIPELINE TO ROLE"),
-    ("V1.0.0__account_objects.sql", "CREATE ROLE IF NOT EXISTS TELCO360_READER"),
-    ("V1.0.0__account_objects.sql", "GRANT ROLE TELCO360_READER TO ROLE"),
-    ("V1.0.0__account_objects.sql", "ALTER WAREHOUSE TELCO360_WH SET WAREHOUSE_SIZE"),
-    ("V1.0.0__account_objects.sql", "ALTER STORAGE INTEGRATION TELCO360_STAGING_S3 SET"),
-    ("V1.0.0__account_objects.sql", "CREATE NOTIFICATION INTEGRATION IF NOT"),
-    ("V1.0.0__account_objects.sql", "ALTER NOTIFICATION INTEGRATION TELCO360_TASK_ERRORS SET"),
-    ("V1.0.2__stage_formats_grants.sql", "ALTER STAGE RAW.STAGING_STAGE SET URL"),
+    ("R__01_account_objects.sql", "CREATE ROLE IF NOT EXISTS TELCO360_PIPELINE"),
+    ("R__01_account_objects.sql", "GRANT ROLE TELCO360_PIPELINE TO ROLE"),
+    ("R__01_account_objects.sql", "CREATE ROLE IF NOT EXISTS TELCO360_READER"),
+    ("R__01_account_objects.sql", "GRANT ROLE TELCO360_READER TO ROLE"),
+    ("R__01_account_objects.sql", "ALTER STORAGE INTEGRATION TELCO360_STAGING_S3 SET"),
+    ("R__01_account_objects.sql", "CREATE NOTIFICATION INTEGRATION IF NOT"),
+    ("R__01_account_objects.sql", "ALTER NOTIFICATION INTEGRATION TELCO360_TASK_ERRORS SET"),
+    ("R__01_account_objects.sql", "ALTER WAREHOUSE TELCO360_WH SET WAREHOUSE_SIZE"),
+    ("R__02_stage_grants.sql", "ALTER STAGE RAW.STAGING_STAGE SET URL"),
     *[
-        ("V1.0.2__stage_formats_grants.sql", f"GRANT SELECT, INSERT, UPDATE, DELETE ON {scope}")
+        ("R__02_stage_grants.sql", f"GRANT SELECT, INSERT, UPDATE, DELETE ON {scope}")
         for scope in ("ALL", "ALL", "ALL", "FUTURE", "FUTURE", "FUTURE")
     ],
-    ("V1.0.2__stage_formats_grants.sql", "GRANT SELECT ON ALL TABLES"),
-    ("V1.0.2__stage_formats_grants.sql", "GRANT SELECT ON FUTURE TABLES"),
+    ("R__02_stage_grants.sql", "GRANT SELECT ON ALL TABLES"),
+    ("R__02_stage_grants.sql", "GRANT SELECT ON FUTURE TABLES"),
     ("R__20_task.sql", "CREATE OR REPLACE TASK CORE.LOAD_PENDING_TASK"),
     ("R__20_task.sql", "GRANT OWNERSHIP ON TASK CORE.LOAD_PENDING_TASK"),
-    ("R__20_task.sql", "ALTER TASK CORE.LOAD_PENDING_TASK RESUME"),
+    ("R__20_task.sql", "ALTER TASK CORE.LOAD_PENDING_TASK SUSPEND"),
 ]
 
 SNOWFLAKE_TO_SPARK = {
@@ -119,6 +135,10 @@ def test_model_modules_are_plain_dml_with_only_known_parameters():
         "model/merge_batch.sql": {"batch_date", "run_id"},
         "model/refresh_customer_360.sql": set(),
         "model/rewind.sql": {"from_date"},
+        "load/lock.sql": set(),
+        "load/plan.sql": {"up_to"},
+        "load/check_batch.sql": {"batch_date"},
+        "load/check_model.sql": set(),
     }
     found = {str(p.relative_to(MODULES_DIR)) for p in MODULES_DIR.rglob("*.sql")}
     assert found == set(allowed)
@@ -133,51 +153,107 @@ def test_model_modules_are_plain_dml_with_only_known_parameters():
             assert used <= params, (name, used)
 
 
-def test_procedures_include_the_model_files_the_local_warehouse_runs():
+def _procedure_bodies() -> dict[str, str]:
     text = (MIGRATIONS_DIR / "R__10_procedures.sql").read_text()
-    bodies = {
-        name: body
-        for name, body in re.findall(
-            r"CREATE OR REPLACE PROCEDURE (\S+)\(.*?\$\$(.*?)\$\$", text, flags=re.S
-        )
-    }
+    return dict(
+        re.findall(r"CREATE OR REPLACE PROCEDURE (\S+)\(.*?\$\$(.*?)\$\$", text, flags=re.S)
+    )
+
+
+LOAD_SEQUENCE = [
+    warehouse_sql.LOAD_LOCK,
+    warehouse_sql.LOAD_PLAN,
+    warehouse_sql.MODEL_REWIND,
+    warehouse_sql.RAW_CLEAR,
+    warehouse_sql.CHECK_BATCH,
+    warehouse_sql.MODEL_MERGE,
+    warehouse_sql.MODEL_REFRESH,
+    warehouse_sql.CHECK_MODEL,
+]
+
+
+def test_procedures_only_sequence_the_module_files_the_local_warehouse_runs():
+    """The procedures hold no model SQL and no decision of their own: every statement that
+    decides (lock, plan, checks) or models is an include of snowflake/modules/."""
+    bodies = _procedure_bodies()
     includes = {
         name: re.findall(r'\{% include "modules/(\S+)" %\}', body) for name, body in bodies.items()
     }
     assert includes == {
         "RAW.COPY_BATCH_FILES": [],
-        "CORE.LOAD_BATCH": [
-            warehouse_sql.RAW_CLEAR,
-            warehouse_sql.MODEL_MERGE,
+        "CORE.LOAD_UP_TO": LOAD_SEQUENCE,
+        "CORE.LOAD_PENDING": [],
+        "CORE.LOAD_BATCH": [],
+        "CORE.REWIND": [
+            warehouse_sql.LOAD_LOCK,
+            warehouse_sql.MODEL_REWIND,
             warehouse_sql.MODEL_REFRESH,
         ],
-        "CORE.LOAD_PENDING": [],
-        "CORE.REWIND": [warehouse_sql.MODEL_REWIND, warehouse_sql.MODEL_REFRESH],
     }
-    # No model statement is written by hand in the procedures file.
-    assert "MERGE INTO" not in text and "INSERT INTO" not in text
+    text = (MIGRATIONS_DIR / "R__10_procedures.sql").read_text()
+    # the only DML written here is the environment-bound part: the markers read from the stage,
+    # the files' columns (INFER_SCHEMA) and the failure note kept after a rollback
+    written = sorted(
+        set(re.findall(r"(?:INSERT INTO|MERGE INTO|UPDATE|DELETE FROM) ([\w.]+)", text))
+    )
+    assert written == ["CORE.LOAD_FAILURES", "CORE.LOAD_FILE_COLUMNS", "CORE.LOAD_MARKERS"]
+    assert "CALL CORE.LOAD_UP_TO(NULL)" in bodies["CORE.LOAD_PENDING"]
+    assert "CALL CORE.LOAD_UP_TO(:P_BATCH_DATE)" in bodies["CORE.LOAD_BATCH"]
     rendered = render(text, VARS)
-    for module in includes["CORE.LOAD_BATCH"] + includes["CORE.REWIND"]:
+    for module in LOAD_SEQUENCE:
         assert (MODULES_DIR / module).read_text() in rendered
 
 
-def test_loader_and_procedure_use_the_same_order_of_steps():
-    """LOAD_BATCH: clear RAW, COPY, merge, refresh, in one transaction; locally the same."""
-    text = (MIGRATIONS_DIR / "R__10_procedures.sql").read_text()
-    body = text[text.index("PROCEDURE CORE.LOAD_BATCH") : text.index("PROCEDURE CORE.LOAD_PENDING")]
-    steps = [
+def test_the_local_load_runs_the_modules_in_the_procedures_order(tmp_path, monkeypatch):
+    """One local load that rewinds and loads two batches runs the modules in the order of
+    CORE.LOAD_UP_TO: lock, plan, rewind, per batch (clear, check, merge), refresh, tests."""
+    from test_warehouse_staging import commit_batch, scenario, write_scenario
+
+    from telco360 import warehouse
+
+    lake, db = str(tmp_path / "lake"), str(tmp_path / "wh.duckdb")
+    manifests = write_scenario(lake, scenario()[:2])
+    warehouse.load_pending(lake, db)
+    commit_batch(lake, manifests[0] | {"run_id": "again"})
+    ran: list[str] = []
+    run_module = warehouse.run_module
+    monkeypatch.setattr(
+        warehouse, "run_module", lambda con, n, p: ran.append(n) or run_module(con, n, p)
+    )
+    warehouse.load_pending(lake, db)
+    per_batch = [warehouse_sql.RAW_CLEAR, warehouse_sql.CHECK_BATCH, warehouse_sql.MODEL_MERGE]
+    assert ran == [*LOAD_SEQUENCE[:3], *per_batch, *per_batch, *LOAD_SEQUENCE[-2:]]
+
+
+def test_the_procedure_raises_a_named_error_after_each_group_of_checks():
+    body = _procedure_bodies()["CORE.LOAD_UP_TO"]
+    order = [
         body.index(s)
         for s in (
             "BEGIN TRANSACTION",
-            "clear_raw_batch.sql",
+            "load/lock.sql",
+            "FROM @RAW.STAGING_STAGE/_batches/",
+            "load/plan.sql",
+            "RAISE load_refused",
+            "model/rewind.sql",
+            "FOR b IN to_load DO",
+            "model/clear_raw_batch.sql",
             "CALL RAW.COPY_BATCH_FILES",
-            "merge_batch.sql",
-            "refresh_customer_360.sql",
+            "load/check_batch.sql",
+            "RAISE batch_check_failed",
+            "model/merge_batch.sql",
+            "END FOR",
+            "model/refresh_customer_360.sql",
+            "load/check_model.sql",
+            "RAISE model_check_failed",
             "COMMIT",
             "ROLLBACK",
         )
     ]
-    assert steps == sorted(steps)
+    assert order == sorted(order)
+    assert body.count("FROM @RAW.STAGING_STAGE") == 1  # each commit marker read once
+    for code in ("-20002", "-20004", "-20005"):
+        assert f"EXCEPTION ({code}," in body
 
 
 def test_every_deploy_variable_is_defined_and_used():
@@ -188,7 +264,7 @@ def test_every_deploy_variable_is_defined_and_used():
     with pytest.raises(SqlTemplateError, match="'lake_bucket' has no value"):
         render("URL = 's3://{{ lake_bucket }}/staging/'", {})
     with pytest.raises(SqlTemplateError, match="unsupported Jinja"):
-        render("{% if prod %}x{% endif %}", VARS)
+        render("{% for x in y %}x{% endfor %}", VARS)
 
 
 def test_environment_values_land_where_they_should():
@@ -203,7 +279,9 @@ def test_environment_values_land_where_they_should():
     assert f"STORAGE_AWS_ROLE_ARN = '{VARS['storage_aws_role_arn']}'" in text
     assert "AUTO_SUSPEND = 60" in text
     task = next(
-        s for s in _rendered(MIGRATIONS_DIR / "R__20_task.sql") if "CREATE OR REPLACE TASK" in s
+        strip_comments(s)
+        for s in _rendered(MIGRATIONS_DIR / "R__20_task.sql")
+        if strip_comments(s).startswith("CREATE OR REPLACE TASK")
     )
     assert f"SCHEDULE = 'USING CRON {VARS['load_cron']} {VARS['load_time_zone']}'" in task
     assert f"ERROR_INTEGRATION = {VARS['error_integration']}" in task
@@ -240,21 +318,48 @@ def test_raw_tables_equal_the_staging_parquet_contract(group):
 
 def test_local_setup_runs_only_schema_statements_and_is_idempotent():
     statements = warehouse_sql.local_schema_statements()
-    assert all(
-        s.startswith(("CREATE SCHEMA IF NOT EXISTS", "CREATE TABLE IF NOT EXISTS"))
-        for s in statements
-    )
+    heads = [" ".join(re.sub(r"/\*.*?\*/", "", s, flags=re.S).split()[:4]) for s in statements]
+    assert set(heads) == {
+        "CREATE SCHEMA IF NOT",
+        "CREATE TABLE IF NOT",
+        "CREATE OR REPLACE TABLE",
+        "INSERT INTO core.load_lock (lock_id,",
+    }, heads
+    # the versioned scripts that replace a table or insert a row run once per file, as
+    # schemachange runs them once per database
+    assert heads.count("CREATE OR REPLACE TABLE") == 1
     con = duckdb.connect(":memory:")
     warehouse_sql.ensure_schema(con)
+    con.execute(
+        "INSERT INTO analytics.customer_360 (customer_id, usage_days_30d, data_gb_30d, "
+        "voice_minutes_30d, sms_count_30d, roaming_minutes_30d, first_seen_batch, "
+        "last_changed_batch, as_of_batch) "
+        "VALUES ('x', 0, 0, 0, 0, 0, DATE '2026-11-01', DATE '2026-11-01', DATE '2026-11-01')"
+    )
     warehouse_sql.ensure_schema(con)
+    assert con.execute("SELECT COUNT(*) FROM analytics.customer_360").fetchone() == (1,)
+    assert con.execute("SELECT * FROM core.load_lock").fetchall() == [(1, None)]
+    assert [
+        s for (s,) in con.execute("SELECT script FROM main.schema_history ORDER BY 1").fetchall()
+    ] == [
+        "V1.0.1__schemas_tables.sql",
+        "V1.0.3__load_control_and_model.sql",
+    ]
     tables = con.execute(
-        "SELECT table_schema || '.' || table_name FROM information_schema.tables ORDER BY 1"
+        "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+        "WHERE table_schema <> 'main' ORDER BY 1"
     ).fetchall()
     assert [t for (t,) in tables] == [
         "analytics.customer_360",
         "core.customer",
         "core.customer_history",
+        "core.load_failures",
+        "core.load_file_columns",
         "core.load_ledger",
+        "core.load_lock",
+        "core.load_markers",
+        "core.load_plan",
+        "core.load_problems",
         "core.population",
         "core.usage_daily",
         "raw.customers_changes",
@@ -282,3 +387,47 @@ def test_split_statements_keeps_dollar_bodies_quotes_and_comments_whole():
         "SELECT 'it''s; fine', \"odd;name\" FROM t",
         "/* block; comment */ SELECT 2",
     ]
+
+
+def test_customer_360_is_documented_in_the_warehouse():
+    """Every CUSTOMER_360 column carries a COMMENT; the key is declared PRIMARY KEY ... RELY
+    (Snowflake records but does not enforce it; RELY lets the optimizer use it:
+    https://docs.snowflake.com/en/sql-reference/constraints-overview); NOT NULL where the model
+    guarantees a value; data_gb_30d is NUMBER(12,3)."""
+    statement = next(
+        s
+        for s in _rendered(MIGRATIONS_DIR / "V1.0.3__load_control_and_model.sql")
+        if "CREATE OR REPLACE TABLE ANALYTICS.CUSTOMER_360" in s
+    )
+    expression = _parse(statement)
+    columns = [c for c in expression.this.expressions if isinstance(c, exp.ColumnDef)]
+    assert len(columns) == 60
+    comments = {
+        c.name: [
+            k.args["kind"]
+            for k in c.constraints
+            if isinstance(k.args.get("kind"), exp.CommentColumnConstraint)
+        ]
+        for c in columns
+    }
+    assert all(comments.values()), [n for n, v in comments.items() if not v]
+    not_null = {
+        c.name
+        for c in columns
+        if any(isinstance(k.args.get("kind"), exp.NotNullColumnConstraint) for k in c.constraints)
+    }
+    assert not_null == {
+        "customer_id",
+        "usage_days_30d",
+        "data_gb_30d",
+        "voice_minutes_30d",
+        "sms_count_30d",
+        "roaming_minutes_30d",
+        "first_seen_batch",
+        "last_changed_batch",
+        "as_of_batch",
+    }
+    kinds = {c.name: c.args["kind"].sql("snowflake") for c in columns}
+    assert kinds["data_gb_30d"] == "DECIMAL(12, 3)"
+    assert "CONSTRAINT PK_CUSTOMER_360 PRIMARY KEY (customer_id) RELY" in statement
+    assert "COPY GRANTS" in statement

@@ -139,6 +139,7 @@ def write_batch(
     usage: list[dict],
     run_id: str | None = None,
     commit: bool = True,
+    previous_batch: str | None = None,
 ) -> dict:
     """Write one staging batch from whole states; `customers` values carry the lineage keys
     first_seen_batch / last_changed_batch as computed by `advance`."""
@@ -185,10 +186,23 @@ def write_batch(
         "schema_version": 1,
         "batch_date": batch_date,
         "run_id": run_id,
-        "previous_batch": None,
+        "previous_batch": previous_batch,
         "committed_at": f"{batch_date}T06:12:00Z",
         "feeds": {},
-        "entities": {},
+        # what job B counts: RAW must get exactly these rows (check_batch.sql)
+        "entities": {
+            "customers": {
+                "inserted": sum(r["change_type"] == "INSERT" for r in changes),
+                "updated": sum(r["change_type"] == "UPDATE" for r in changes),
+                "total": len(state),
+            },
+            "population": {
+                "inserted": sum(r["change_type"] == "INSERT" for r in pop_changes),
+                "updated": sum(r["change_type"] == "UPDATE" for r in pop_changes),
+                "total": len(pop_state),
+            },
+            "usage": {"rows": len(usage_rows)},
+        },
         "files": files,
     }
     if commit:
@@ -309,7 +323,7 @@ def write_scenario(
     lake: str, days: list[dict], commit: tuple[str, ...] | None = None
 ) -> list[dict]:
     manifests = []
-    previous, previous_pop = None, None
+    previous, previous_pop, previous_batch = None, None, None
     for day in days:
         manifests.append(
             write_batch(
@@ -321,9 +335,11 @@ def write_scenario(
                 previous_pop,
                 day["usage"],
                 commit=commit is None or day["batch_date"] in commit,
+                previous_batch=previous_batch,
             )
         )
         previous, previous_pop = day["customers"], day["population"]
+        previous_batch = day["batch_date"]
     return manifests
 
 

@@ -1,5 +1,6 @@
--- File formats, the external stage on the lake's staging/ prefix, and the object grants of the
--- pipeline and reader roles. Re-runnable.
+-- File formats, created once (no deploy variable but the database). The external stage (its URL
+-- and integration are variables) and every grant (role names are variables) moved to
+-- R__02_stage_grants.sql, which re-runs whenever a variable it uses changes.
 USE DATABASE {{ database }};
 
 CREATE FILE FORMAT IF NOT EXISTS RAW.PARQUET_FORMAT
@@ -10,31 +11,3 @@ CREATE FILE FORMAT IF NOT EXISTS RAW.PARQUET_FORMAT
 CREATE FILE FORMAT IF NOT EXISTS RAW.JSON_FORMAT
     TYPE = JSON
     COMMENT = 'Commit markers: staging/_batches/batch_date=D/manifest.json';
-
-CREATE STAGE IF NOT EXISTS RAW.STAGING_STAGE
-    URL = 's3://{{ lake_bucket }}/staging/'
-    STORAGE_INTEGRATION = {{ storage_integration }}
-    FILE_FORMAT = RAW.PARQUET_FORMAT
-    COMMENT = 'The lake''s staging zone: batch files and their commit markers';
-ALTER STAGE RAW.STAGING_STAGE SET
-    URL = 's3://{{ lake_bucket }}/staging/'
-    STORAGE_INTEGRATION = {{ storage_integration }};
-
--- Pipeline role: read the stage, write RAW and CORE and ANALYTICS tables (DML only, no DDL).
-GRANT USAGE ON SCHEMA RAW TO ROLE {{ pipeline_role }};
-GRANT USAGE ON SCHEMA CORE TO ROLE {{ pipeline_role }};
-GRANT USAGE ON SCHEMA ANALYTICS TO ROLE {{ pipeline_role }};
-GRANT USAGE ON STAGE RAW.STAGING_STAGE TO ROLE {{ pipeline_role }};
-GRANT USAGE ON FILE FORMAT RAW.PARQUET_FORMAT TO ROLE {{ pipeline_role }};
-GRANT USAGE ON FILE FORMAT RAW.JSON_FORMAT TO ROLE {{ pipeline_role }};
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA RAW TO ROLE {{ pipeline_role }};
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA CORE TO ROLE {{ pipeline_role }};
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ANALYTICS TO ROLE {{ pipeline_role }};
-GRANT SELECT, INSERT, UPDATE, DELETE ON FUTURE TABLES IN SCHEMA RAW TO ROLE {{ pipeline_role }};
-GRANT SELECT, INSERT, UPDATE, DELETE ON FUTURE TABLES IN SCHEMA CORE TO ROLE {{ pipeline_role }};
-GRANT SELECT, INSERT, UPDATE, DELETE ON FUTURE TABLES IN SCHEMA ANALYTICS TO ROLE {{ pipeline_role }};
-
--- Reader role: ANALYTICS only.
-GRANT USAGE ON SCHEMA ANALYTICS TO ROLE {{ reader_role }};
-GRANT SELECT ON ALL TABLES IN SCHEMA ANALYTICS TO ROLE {{ reader_role }};
-GRANT SELECT ON FUTURE TABLES IN SCHEMA ANALYTICS TO ROLE {{ reader_role }};

@@ -2,15 +2,15 @@
 
 Job B builds a batch from the batch committed before it, so re-running an old date means
 re-running every date after it too. Backfill first un-commits those dates (removes their commit
-markers: they become pending, nothing downstream reads them) and rewinds the warehouse to before
-the first of them; then the normal run takes them in order. Interrupted, it is simply run again.
+markers: they become pending, nothing downstream reads them); then the normal run takes them in
+order. The warehouse needs no step of its own: its load follows the lake (a loaded batch whose
+commit marker is gone or names another run is rewound and reloaded, as on Snowflake).
+Interrupted, it is simply run again.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from telco360 import lake_io, lake_state, warehouse
+from telco360 import lake_io, lake_state
 
 
 def dates_to_rerun(lake: str, first: str, last: str) -> list[str]:
@@ -20,11 +20,9 @@ def dates_to_rerun(lake: str, first: str, last: str) -> list[str]:
     return sorted(set(landed) | set(later_committed))
 
 
-def uncommit_from(lake: str, warehouse_path: str, first: str) -> list[str]:
-    """Remove the commit markers of `first` and later, and rewind the warehouse before `first`."""
+def uncommit_from(lake: str, first: str) -> list[str]:
+    """Remove the commit markers of `first` and later (the warehouse follows at its next load)."""
     removed = [d for d in lake_state.committed_dates(lake) if d >= first]
     for day in reversed(removed):  # newest first: the committed chain stays a prefix
         lake_io.delete_tree(lake_io.join(lake, "staging", "_batches", f"batch_date={day}"))
-    if Path(warehouse_path).exists():
-        warehouse.rewind(warehouse_path, first)
     return removed

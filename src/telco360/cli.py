@@ -126,7 +126,7 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
             dates = backfill.dates_to_rerun(args.lake, args.from_date, last)
             if not dates:
                 return _fail(f"no batch landed or committed from {args.from_date} to {last}")
-            removed = backfill.uncommit_from(args.lake, args.warehouse, args.from_date)
+            removed = backfill.uncommit_from(args.lake, args.from_date)
             print(f"re-running {', '.join(dates)} (un-committed: {', '.join(removed) or 'none'})")
     except LakeBusy as busy:
         return _fail(str(busy))

@@ -1,10 +1,12 @@
 """Read the Snowflake SQL in `snowflake/`: render its Jinja subset and split it into statements.
 
 schemachange renders every script with Jinja before sending it to Snowflake. The scripts here
-use only two Jinja constructs, so the local warehouse and the tests can render them without
-Jinja: `{{ name }}` (a deploy variable) and `{% include "modules/path" %}` (a file under
-`snowflake/modules/`: schemachange serves its modules folder under the `modules/` prefix).
-Anything else is refused, so the two renderings cannot drift apart.
+use only three Jinja constructs, so the local warehouse and the tests can render them without
+Jinja: `{{ name }}` (a deploy variable), `{% include "modules/path" %}` (a file under
+`snowflake/modules/`: schemachange serves its modules folder under the `modules/` prefix) and
+`{% if name %} ... {% else %} ... {% endif %}` on a variable's truth (with Jinja's `-`
+whitespace control). Anything else is refused, and tests/test_schemachange_render.py renders
+every script with schemachange itself and compares, so the two renderings cannot drift apart.
 
 Splitting is done before parsing because a `$$ ... $$` procedure body holds `;` of its own:
 sqlglot would swallow the statements that follow it.
@@ -21,6 +23,7 @@ MODULES_DIR = SNOWFLAKE_DIR / "modules"
 
 _VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _INCLUDE = re.compile(r"\{%-?\s*include\s+[\"']([^\"']+)[\"']\s*-?%\}")
+_BRANCH = re.compile(r"\{%(-?)\s*(if\s+[A-Za-z_][A-Za-z0-9_]*|else|endif)\s*(-?)%\}")
 
 
 class SqlTemplateError(ValueError):
@@ -44,6 +47,7 @@ def render(text: str, variables: dict[str, str], where: str = "script") -> str:
         return text.removesuffix("\n")
 
     text = _INCLUDE.sub(include, text)
+    text = _branches(text, variables, where)
 
     def variable(match: re.Match) -> str:
         name = match.group(1)
@@ -61,9 +65,45 @@ def render(text: str, variables: dict[str, str], where: str = "script") -> str:
         snippet = text[leftover.start() : leftover.start() + 30]
         raise SqlTemplateError(
             f"{where}, line {line}: unsupported Jinja {snippet!r}"
-            " (only {{ variable }} and {% include 'modules/file' %} are used in snowflake/)"
+            " (only {{ variable }}, {% include 'modules/file' %} and {% if variable %} are used"
+            " in snowflake/)"
         )
     return text
+
+
+def _branches(text: str, variables: dict[str, str], where: str) -> str:
+    """`{% if name %}` / `{% else %}` / `{% endif %}` on a variable's truth, as Jinja renders
+    them without trim_blocks (schemachange's settings): the text between tags is kept as is,
+    except where a `-` strips the whitespace on that side of a tag."""
+    parts = _BRANCH.split(text)  # text, (dash, tag, dash, text)*
+    texts = parts[0::4]
+    tags = [(parts[i], parts[i + 1], parts[i + 2]) for i in range(1, len(parts), 4)]
+    for n, (before, _, after) in enumerate(tags):
+        if before:
+            texts[n] = texts[n].rstrip()
+        if after:
+            texts[n + 1] = texts[n + 1].lstrip()
+    out, stack = [texts[0]], []
+    for (_, tag, _), following in zip(tags, texts[1:], strict=True):
+        if tag.startswith("if"):
+            name = tag.split()[1]
+            if name not in variables:
+                raise SqlTemplateError(
+                    f"{where}: Jinja variable {name!r} has no value; add it to "
+                    "snowflake/schemachange-config.yml `vars` (or pass it with --vars)"
+                )
+            stack.append(bool(variables[name]))
+        elif not stack:
+            raise SqlTemplateError(f"{where}: {{% {tag} %}} without {{% if %}}")
+        elif tag == "else":
+            stack[-1] = not stack[-1]
+        else:
+            stack.pop()
+        if all(stack):
+            out.append(following)
+    if stack:
+        raise SqlTemplateError(f"{where}: {{% if %}} without {{% endif %}}")
+    return "".join(out)
 
 
 def split_statements(text: str) -> list[str]:

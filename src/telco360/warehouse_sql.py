@@ -24,6 +24,19 @@ RAW_CLEAR = "model/clear_raw_batch.sql"
 MODEL_MERGE = "model/merge_batch.sql"
 MODEL_REFRESH = "model/refresh_customer_360.sql"
 MODEL_REWIND = "model/rewind.sql"
+# The load's decisions, executed by CORE.LOAD_UP_TO on Snowflake and telco360.warehouse here.
+LOAD_LOCK = "load/lock.sql"
+LOAD_PLAN = "load/plan.sql"
+CHECK_BATCH = "load/check_batch.sql"
+CHECK_MODEL = "load/check_model.sql"
+
+# Local-only bookkeeping (Snowflake keeps both itself): which versioned scripts ran (schemachange's
+# change history: a versioned script runs once), and COPY's load metadata (files loaded per table).
+LOCAL_BOOKKEEPING = (
+    "CREATE TABLE IF NOT EXISTS main.schema_history "
+    "(script VARCHAR PRIMARY KEY, applied_at TIMESTAMP)",
+    "CREATE TABLE IF NOT EXISTS main.copy_load_metadata (raw_table VARCHAR, file VARCHAR)",
+)
 
 LOCAL_CREATE_KINDS = {"SCHEMA", "TABLE", "VIEW"}
 ENVIRONMENT_CREATE_KINDS = {
@@ -72,6 +85,8 @@ def runs_locally(expression: exp.Expression, where: str) -> bool:
             return True
         if kind in ENVIRONMENT_CREATE_KINDS:
             return False
+    if isinstance(expression, exp.Insert) and expression.find(exp.Table).db.upper() == "CORE":
+        return True  # a control row created once (CORE.LOAD_LOCK)
     if isinstance(expression, (exp.Use, exp.Grant, exp.Command)):
         return False  # USE, GRANT, and what sqlglot keeps as text: TASK, ROLE, ALTER ... SET
     raise ValueError(
@@ -82,27 +97,51 @@ def runs_locally(expression: exp.Expression, where: str) -> bool:
 
 
 def to_duckdb(expression: exp.Expression) -> str:
-    """Transpile one parsed Snowflake statement. Table/schema COMMENT properties are dropped:
-    DuckDB has no inline COMMENT clause (the comments live in Snowflake)."""
-    expression = expression.copy()
-    for prop in list(expression.find_all(exp.SchemaCommentProperty)):
-        prop.pop()
+    """Transpile one parsed Snowflake statement. Table/schema/column COMMENTs and COPY GRANTS
+    are dropped: DuckDB has no inline COMMENT clause (the comments live in Snowflake). So is a
+    PRIMARY KEY ... RELY: Snowflake does not enforce it, and the load's data test
+    (check_model.sql) checks one row per customer on both engines alike."""
+    dropped = (exp.SchemaCommentProperty, exp.CopyGrantsProperty)
+
+    def strip(node: exp.Expression) -> exp.Expression | None:
+        if isinstance(node, dropped):
+            return None
+        if isinstance(node, exp.Constraint) and node.find(exp.PrimaryKey):
+            return None  # CONSTRAINT <name> PRIMARY KEY (...) RELY
+        if isinstance(node, exp.ColumnConstraint) and isinstance(
+            node.args.get("kind"), exp.CommentColumnConstraint
+        ):
+            return None
+        return node
+
+    expression = expression.transform(strip)
     # Unquoted identifiers are case-insensitive on both sides; DuckDB keeps the spelling it
     # was given, so name things the way local users type them: raw.customers_state.
     return normalize_identifiers(expression, dialect="duckdb").sql("duckdb")
 
 
 @cache
-def local_schema_statements() -> tuple[str, ...]:
-    """The DuckDB statements of every migration that runs locally, in schemachange order."""
-    statements = []
+def local_schema_scripts() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(script name, its DuckDB statements) of every migration with statements that run
+    locally, in schemachange order."""
+    scripts = []
     for path in migration_files():
         text = render(path.read_text(encoding="utf-8"), _AnyVariable(), str(path))
+        statements = []
         for statement in split_statements(text):
             expression = parse(statement)
             if runs_locally(expression, path.name):
                 statements.append(to_duckdb(expression))
-    return tuple(statements)
+        if statements:
+            if not path.name.startswith("V"):
+                raise ValueError(f"{path.name}: tables and schemas belong in versioned scripts")
+            scripts.append((path.name, tuple(statements)))
+    return tuple(scripts)
+
+
+def local_schema_statements() -> tuple[str, ...]:
+    """The DuckDB statements of every migration that runs locally, in schemachange order."""
+    return tuple(s for _, statements in local_schema_scripts() for s in statements)
 
 
 @cache
@@ -118,9 +157,19 @@ def module_duckdb(name: str) -> tuple[tuple[str, frozenset[str]], ...]:
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the schemas and tables if absent (every statement is IF NOT EXISTS)."""
-    for statement in local_schema_statements():
+    """Apply the versioned scripts not applied yet to this file, each once, as schemachange
+    does on Snowflake (a script that replaces a table must not run on every connection)."""
+    for statement in LOCAL_BOOKKEEPING:
         con.execute(statement)
+    applied = {s for (s,) in con.execute("SELECT script FROM main.schema_history").fetchall()}
+    for script, statements in local_schema_scripts():
+        if script in applied:
+            continue
+        con.begin()
+        for statement in statements:
+            con.execute(statement)
+        con.execute("INSERT INTO main.schema_history VALUES (?, CURRENT_TIMESTAMP)", [script])
+        con.commit()
 
 
 def run_module(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> None:
