@@ -12,10 +12,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import load_module
 
-from telco360 import cli, lake_state
+from telco360 import cli, lake_io, lake_state
 from telco360.contract import FEEDS
+from telco360.job_errors import SparkJobFailed
+from telco360.jobs import build_staging as job_b
+from telco360.jobs import clean_standardize as job_a
 from telco360.runner import preflight_module
 
 REAL_EXPORTS = Path(__file__).parent / "data" / "real_exports"
@@ -23,8 +25,6 @@ DAY1, DAY2 = "2026-11-01", "2026-11-02"
 # What an operator must never be shown: exception types and frames of Spark, Py4J, the JVM.
 INTERNALS = ("java.", "Py4J", "py4j", "org.apache", "AnalysisException", "Traceback", "scala.")
 
-job_a = load_module("glue/clean_standardize.py", "telco360_glue_clean_standardize")
-job_b = load_module("glue/build_staging.py", "telco360_glue_build_staging")
 app = preflight_module()
 
 
@@ -230,7 +230,7 @@ def test_a_spark_failure_in_job_b_is_one_readable_paragraph(lake, spark):
     folder = lake / f"standardized/status/ingest_date={DAY1}"
     for part in folder.glob("*.parquet"):
         part.write_bytes(b"PAR1 not parquet at all PAR1")
-    with pytest.raises(job_b.SparkJobFailed) as raised:
+    with pytest.raises(SparkJobFailed) as raised:
         job_b.run(spark, str(lake), DAY1, run_id="t")
     message = str(raised.value)
     assert message.startswith("build_staging (job B) could not finish batch 2026-11-01")
@@ -280,7 +280,7 @@ def test_preflight_and_job_a_read_a_gzip_export_header_on_s3(monkeypatch):
         (landed,) = summary["feeds"]["services"]["files"]
         assert landed.endswith("Telco_customer_churn_services.csv.gz")
         assert summary["feeds"]["services"]["extra_columns"] == ["Service ID"]
-        header = job_a.read_first_line(f"s3://lake/{landed}")
+        header = lake_io.read_first_line(f"s3://lake/{landed}")
         assert header.startswith("Service ID,Customer ID,Count,Quarter,")
 
 
