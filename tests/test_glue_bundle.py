@@ -41,6 +41,11 @@ def test_each_file_bundles_its_job_and_not_the_other():
         assert {"telco360.contract", "telco360.lake_io", "telco360.jobs.glue_entry"} <= set(modules)
 
 
+# What each job's Glue entry asks getResolvedOptions for (template.yaml's DefaultArguments).
+GLUE_ARGUMENTS = {
+    "clean_standardize": ["lake_root", "batch_date", "quarantine_threshold"],
+    "build_staging": ["lake_root", "batch_date"],
+}
 STUB_UTILS = """
 import json, sys
 def getResolvedOptions(argv, names):
@@ -71,5 +76,6 @@ def test_run_as_glue_runs_it_every_package_module_comes_from_the_file(job, tmp_p
     )
     report = json.loads(done.stdout)
     assert report["argv"] == args
+    assert report["names"] == ["JOB_NAME", *GLUE_ARGUMENTS[job]]
     assert f"telco360.jobs.{job}" in report["origins"]
     assert all(o.startswith("telco360-bundle/") for o in report["origins"].values())

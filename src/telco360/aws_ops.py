@@ -82,12 +82,6 @@ def later_committed(lake: str, dates: list[str]) -> list[str]:
     return [d for d in lake_state.committed_dates(lake) if d > first and d not in dates]
 
 
-def _dates_in_bucket(lake: str, first: str | None, last: str | None) -> list[str]:
-    first, last = first or "0000-01-01", last or "9999-12-31"
-    known = set(lake_state.landed_dates(lake)) | set(lake_state.committed_dates(lake))
-    return sorted(d for d in known if first <= d <= last)
-
-
 def run_dates(
     stack: str,
     dates: list[str] | None,
@@ -104,7 +98,7 @@ def run_dates(
     arn = state_machine_arn or outputs[STATE_MACHINE_OUTPUT]
     lake = f"s3://{outputs[BUCKET_OUTPUT]}"
     if dates is None and (from_date or to_date):
-        dates = _dates_in_bucket(lake, from_date, to_date)
+        dates = lake_state.dates_between(lake, from_date, to_date)
     if not dates:
         print(
             "error: --aws needs --date, or --from/--to matching dates in the bucket",

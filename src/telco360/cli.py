@@ -54,11 +54,9 @@ def _selected_dates(args: argparse.Namespace) -> list[str] | None:
     if args.date:
         return [args.date]
     if args.from_date or args.to_date:
-        from telco360.lake_state import committed_dates, landed_dates
+        from telco360.lake_state import dates_between
 
-        known = sorted(set(landed_dates(args.lake)) | set(committed_dates(args.lake)))
-        first, last = args.from_date or "0000-01-01", args.to_date or "9999-12-31"
-        return [d for d in known if first <= d <= last]
+        return dates_between(args.lake, args.from_date, args.to_date)
     return None
 
 

@@ -23,6 +23,14 @@ def standardized_dates(lake: str) -> list[str]:
     return lake_io.partition_values(folder, lake_layout.INGEST_PARTITION)
 
 
+def dates_between(lake: str, first: str | None, last: str | None) -> list[str]:
+    """Batch dates landed or committed from `first` to `last` (either open), in order: what
+    `--from/--to` select, locally and in the lake bucket alike."""
+    first, last = first or "0000-01-01", last or "9999-12-31"
+    known = set(landed_dates(lake)) | set(committed_dates(lake))
+    return sorted(d for d in known if first <= d <= last)
+
+
 def marker_path(lake: str, batch_date: str) -> str:
     return lake_io.join(lake, lake_layout.marker_file(batch_date))
 
