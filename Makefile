@@ -16,7 +16,7 @@ export BC_SKIP_MAPPING := TRUE
 ASL := statemachines/pipeline.asl.json
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: help run test lint format embed build bench clean check-python check-java venv tools report-screenshot
+.PHONY: help run test lint format glue build bench clean check-python check-java venv tools report-screenshot
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -95,8 +95,8 @@ format: $(STAMP)  ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-embed: $(STAMP)  ## refresh the contract copies embedded in the Glue scripts
-	$(VENV)/bin/telco360 embed
+glue: $(STAMP)  ## regenerate glue/*.py (the file per job Glue uploads) from src/telco360
+	$(VENV)/bin/telco360 glue
 
 clean:  ## remove the local lake, warehouse and build output
 	rm -rf .telco360 .aws-sam

@@ -27,10 +27,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
 from telco360.contract import CUSTOMER_FEEDS, FEEDS, LINEAGE_COLUMNS  # noqa: E402
-from telco360.repo import load_script  # noqa: E402
+from telco360.jobs import build_staging as job  # noqa: E402
 from telco360.spark import local_session  # noqa: E402
 
-job = load_script("glue/build_staging.py", "telco360_glue_build_staging")
 START = date(2026, 11, 1)
 
 

@@ -26,9 +26,9 @@ from telco360.contract import (
     FLOAT,
     INTEGER,
     TRUE_WORDS,
-    batch_path,
     category_key,
 )
+from telco360.lake_layout import batch_path  # noqa: E402
 
 TRIM = " \t\u00a0"
 

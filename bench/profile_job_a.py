@@ -23,7 +23,6 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
 from telco360.generate import generate  # noqa: E402
-from telco360.repo import load_script  # noqa: E402
 
 BATCH = "2026-11-01"
 
@@ -121,7 +120,8 @@ def main() -> int:
     events.mkdir()
     generate(str(lake), customers=args.customers, days=1, start=BATCH, seed=1, dirty=0.01)
     spark = session(events)
-    job_a = load_script("glue/clean_standardize.py", "telco360_glue_clean_standardize")
+    from telco360.jobs import clean_standardize as job_a
+
     started = time.perf_counter()
     job_a.run(spark, str(lake), BATCH)
     print(f"job A on {args.customers:,} customers: {time.perf_counter() - started:.1f} s")

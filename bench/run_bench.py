@@ -30,12 +30,11 @@ import lambda_cold_import  # noqa: E402
 
 from telco360 import warehouse  # noqa: E402
 from telco360.generate import generate  # noqa: E402
-from telco360.repo import load_script  # noqa: E402
 from telco360.spark import local_session  # noqa: E402
 
 BATCH = "2026-11-01"
-job_a = load_script("glue/clean_standardize.py", "telco360_glue_clean_standardize")
-job_b = load_script("glue/build_staging.py", "telco360_glue_build_staging")
+from telco360.jobs import build_staging as job_b  # noqa: E402
+from telco360.jobs import clean_standardize as job_a  # noqa: E402
 
 
 class HeapPeak:

@@ -1,7 +1,6 @@
 """`--aws` operations against moto: executions started one at a time, in order, with the
 batch date as input; backfill un-commits the later batches first."""
 
-import argparse
 import json
 
 import boto3
@@ -47,9 +46,8 @@ def _stack(session, definition: dict) -> str:
     return arn
 
 
-def _args(**overrides) -> argparse.Namespace:
-    base = {"stack": "telco360-dev", "state_machine_arn": None, "region": REGION}
-    return argparse.Namespace(**{**base, **overrides})
+def _args(**overrides) -> dict:
+    return {"stack": "telco360-dev", "state_machine_arn": None, "region": REGION, **overrides}
 
 
 def _inputs(session, arn: str) -> list[str]:
@@ -62,14 +60,14 @@ def _inputs(session, arn: str) -> list[str]:
 
 def test_run_starts_one_execution_per_date_in_order(aws):
     arn = _stack(aws, ECHO_ASL)
-    code = aws_ops.run_dates(_args(), ["2026-11-01", "2026-11-02"], poll=0.01)
+    code = aws_ops.run_dates(**_args(), dates=["2026-11-01", "2026-11-02"], poll=0.01)
     assert code == 0
     assert _inputs(aws, arn) == ["2026-11-01", "2026-11-02"]
 
 
 def test_run_stops_at_the_first_failed_execution(aws, capsys):
     arn = _stack(aws, FAIL_ASL)
-    code = aws_ops.run_dates(_args(), ["2026-11-01", "2026-11-02"], poll=0.01)
+    code = aws_ops.run_dates(**_args(), dates=["2026-11-01", "2026-11-02"], poll=0.01)
     assert code == 1
     assert _inputs(aws, arn) == ["2026-11-01"]  # 2026-11-02 never started
     assert "ended FAILED" in capsys.readouterr().err
@@ -82,7 +80,7 @@ def test_backfill_uncommits_later_batches_then_runs_them_in_order(aws):
         s3.put_object(Bucket="lake", Key=f"raw/status/ingest_date={day}/status.csv", Body=b"x")
         key = f"staging/_batches/batch_date={day}/manifest.json"
         s3.put_object(Bucket="lake", Key=key, Body=b"{}")
-    code = aws_ops.backfill(_args(from_date="2026-11-02", to_date=None), poll=0.01)
+    code = aws_ops.backfill(**_args(from_date="2026-11-02", to_date=None), poll=0.01)
     assert code == 0
     assert _inputs(aws, arn) == ["2026-11-02", "2026-11-03"]
     markers = s3.list_objects_v2(Bucket="lake", Prefix="staging/_batches/")["Contents"]
@@ -101,7 +99,7 @@ def test_rerunning_an_old_date_while_later_ones_are_committed_is_refused(aws, ca
     arn = _stack(aws, ECHO_ASL)
     for day in ("2026-11-01", "2026-11-02", "2026-11-03"):
         _commit(aws.client("s3"), day)
-    code = aws_ops.run_dates(_args(stack="telco360-prod"), ["2026-11-01"], poll=0.01)
+    code = aws_ops.run_dates(**_args(stack="telco360-prod"), dates=["2026-11-01"], poll=0.01)
     assert code == 1
     assert aws.client("stepfunctions").list_executions(stateMachineArn=arn)["executions"] == []
     err = capsys.readouterr().err
@@ -111,15 +109,15 @@ def test_rerunning_an_old_date_while_later_ones_are_committed_is_refused(aws, ca
         in err
     )
     # The latest date, or a range that includes every later committed date, may run.
-    assert aws_ops.run_dates(_args(stack="telco360-prod"), ["2026-11-03"], poll=0.01) == 0
+    assert aws_ops.run_dates(**_args(stack="telco360-prod"), dates=["2026-11-03"], poll=0.01) == 0
     dates = ["2026-11-02", "2026-11-03"]
-    assert aws_ops.run_dates(_args(stack="telco360-prod"), dates, poll=0.01) == 0
+    assert aws_ops.run_dates(**_args(stack="telco360-prod"), dates=dates, poll=0.01) == 0
 
 
 def test_the_same_date_run_twice_gets_two_unique_execution_names(aws):
     arn = _stack(aws, ECHO_ASL)
     for _ in range(2):
-        assert aws_ops.run_dates(_args(), ["2026-11-02"], poll=0.01) == 0
+        assert aws_ops.run_dates(**_args(), dates=["2026-11-02"], poll=0.01) == 0
     names = [
         e["name"]
         for e in aws.client("stepfunctions").list_executions(stateMachineArn=arn)["executions"]

@@ -30,12 +30,13 @@ from urllib.parse import unquote, urlsplit
 import boto3
 import pytest
 from boto3.s3.transfer import TransferConfig
-from conftest import load_module
 from iam_conditions import denying_statements
 from moto import mock_aws
 from test_statemachine import ACCOUNT, BATCH, REGION, Resolver, load_template
 
 from telco360 import lake_io
+from telco360.jobs import build_staging as job_b
+from telco360.jobs import clean_standardize as job_a
 
 WRITE_ACTIONS = {
     "PutObject": "s3:PutObject",
@@ -148,10 +149,8 @@ def _pipeline_and_upstream_writes(lake) -> list[dict]:
         f"raw/usage/ingest_date={BATCH}/usage.csv",
         Config=TransferConfig(multipart_threshold=8 * 1024 * 1024, use_threads=False),
     )
-    job_a = load_module("glue/clean_standardize.py", "policy_job_a")
-    job_a.delete_tree(job_a.join(root, "standardized/_metrics", f"ingest_date={BATCH}"))
+    lake_io.delete_tree(lake_io.join(root, "standardized/_metrics", f"ingest_date={BATCH}"))
     job_a.write_json(job_a.metrics_uri(root, BATCH), {"batch_date": BATCH, "feeds": {}})
-    job_b = load_module("glue/build_staging.py", "policy_job_b")
     s3.put_object(Bucket=bucket, Key=f"staging/customers/batch_date={BATCH}/run=old/x", Body=b"")
     job_b.write_marker(root, {"batch_date": BATCH, "run_id": "new"})
     job_b.remove_stale_runs(root, BATCH, "new")

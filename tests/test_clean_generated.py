@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from conftest import load_module
+
+from telco360.jobs import clean_standardize as job
 
 generate = pytest.importorskip("telco360.generate").generate
-job = load_module("glue/clean_standardize.py", "telco360_glue_clean_standardize")
 
 
 def test_generated_dirty_batch_accounts_for_every_row(spark, tmp_path):

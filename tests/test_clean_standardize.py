@@ -15,9 +15,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import load_module
 
-job = load_module("glue/clean_standardize.py", "telco360_glue_clean_standardize")
+from telco360.jobs import clean_standardize as job
 
 FIXTURES = Path(__file__).parent / "data" / "clean"
 DIRTY_DATE = "2026-11-02"

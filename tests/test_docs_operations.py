@@ -48,3 +48,19 @@ def test_cli_re_run_commands_name_the_stack(doc):
     assert commands
     for command in commands:
         assert "--stack " in command, command
+
+
+def test_follow_one_batch_names_the_files_in_order_and_each_exists():
+    """README's reading order: the state machine, pre-flight, job A, job B, the warehouse."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme.split("## Follow one batch through the code", 1)[1].split("\n## ", 1)[0]
+    steps = re.findall(r"^\d+\. `([^`]+)`", section, flags=re.MULTILINE)
+    assert steps == [
+        "statemachines/pipeline.asl.json",
+        "functions/preflight/app.py",
+        "src/telco360/jobs/clean_standardize.py",
+        "src/telco360/jobs/build_staging.py",
+        "snowflake/",
+    ]
+    for path in steps:
+        assert (REPO_ROOT / path).exists(), path

@@ -12,7 +12,14 @@ from pathlib import Path
 
 from telco360.repo import REPO_ROOT
 
-LAYER_MODULES = ["__init__.py", "batch_lock.py", "contract.py", "lambda_tracing.py"]
+LAYER_MODULES = [
+    "__init__.py",
+    "batch_lock.py",
+    "contract.py",
+    "lake_io.py",
+    "lake_layout.py",
+    "lambda_tracing.py",
+]
 CHECKED_HASH = 0b11  # PEP 552 flags: hash-based, check the source
 
 
@@ -28,7 +35,7 @@ def test_layer_holds_the_shared_modules_from_src(tmp_path):
     build_layer(tmp_path)
     package = tmp_path / "python" / "telco360"
     assert sorted(p.name for p in package.glob("*.py")) == LAYER_MODULES
-    for name in ("batch_lock.py", "contract.py", "lambda_tracing.py"):
+    for name in LAYER_MODULES[1:]:
         assert (package / name).read_bytes() == (REPO_ROOT / "src/telco360" / name).read_bytes()
 
 
@@ -53,6 +60,6 @@ def test_building_twice_gives_the_same_layer(tmp_path):
         build_layer(artifacts)
     files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
-    assert len(files) == 8
+    assert len(files) == 2 * len(LAYER_MODULES)  # each module and its bytecode
     for rel in files:
         assert (first / rel).read_bytes() == (second / rel).read_bytes(), rel

@@ -12,10 +12,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import load_module
 
-from telco360 import cli, lake_state
+from telco360 import cli, lake_io, lake_state
 from telco360.contract import FEEDS
+from telco360.job_errors import SparkJobFailed
+from telco360.jobs import build_staging as job_b
+from telco360.jobs import clean_standardize as job_a
+from telco360.jobs import glue_entry
 from telco360.runner import preflight_module
 
 REAL_EXPORTS = Path(__file__).parent / "data" / "real_exports"
@@ -23,8 +26,6 @@ DAY1, DAY2 = "2026-11-01", "2026-11-02"
 # What an operator must never be shown: exception types and frames of Spark, Py4J, the JVM.
 INTERNALS = ("java.", "Py4J", "py4j", "org.apache", "AnalysisException", "Traceback", "scala.")
 
-job_a = load_module("glue/clean_standardize.py", "telco360_glue_clean_standardize")
-job_b = load_module("glue/build_staging.py", "telco360_glue_build_staging")
 app = preflight_module()
 
 
@@ -230,7 +231,7 @@ def test_a_spark_failure_in_job_b_is_one_readable_paragraph(lake, spark):
     folder = lake / f"standardized/status/ingest_date={DAY1}"
     for part in folder.glob("*.parquet"):
         part.write_bytes(b"PAR1 not parquet at all PAR1")
-    with pytest.raises(job_b.SparkJobFailed) as raised:
+    with pytest.raises(SparkJobFailed) as raised:
         job_b.run(spark, str(lake), DAY1, run_id="t")
     message = str(raised.value)
     assert message.startswith("build_staging (job B) could not finish batch 2026-11-01")
@@ -280,7 +281,7 @@ def test_preflight_and_job_a_read_a_gzip_export_header_on_s3(monkeypatch):
         (landed,) = summary["feeds"]["services"]["files"]
         assert landed.endswith("Telco_customer_churn_services.csv.gz")
         assert summary["feeds"]["services"]["extra_columns"] == ["Service ID"]
-        header = job_a.read_first_line(f"s3://lake/{landed}")
+        header = lake_io.read_first_line(f"s3://lake/{landed}")
         assert header.startswith("Service ID,Customer ID,Count,Quarter,")
 
 
@@ -295,9 +296,10 @@ def test_the_threshold_is_a_stack_parameter_given_to_job_a_as_a_default_argument
     job_a_args = jobs["CleanStandardizeJob"]["Properties"]["DefaultArguments"]
     assert job_a_args["--quarantine_threshold"] == {"Ref": "QuarantineThreshold"}
     assert "--quarantine_threshold" not in jobs["BuildStagingJob"]["Properties"]["DefaultArguments"]
-    # The Glue entry point asks for it (getResolvedOptions fails on an argument never given).
-    glue_entry = Path(job_a.__file__).read_text(encoding="utf-8")
-    assert '["JOB_NAME", "lake_root", "batch_date", "quarantine_threshold"]' in glue_entry
+    # The Glue entry point asks for it (getResolvedOptions fails on an argument never given);
+    # tests/test_glue_bundle.py checks the names it asks Glue for, run as Glue runs it.
+    source = Path(glue_entry.__file__).read_text(encoding="utf-8")
+    assert '["lake_root", "batch_date", "quarantine_threshold"]' in source
 
 
 def test_empty_and_degenerate_feeds_end_in_exact_metrics_or_a_named_error(lake, spark):

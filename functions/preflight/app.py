@@ -27,7 +27,7 @@ from datetime import date
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from telco360 import batch_lock
+from telco360 import batch_lock, lake_io, lake_layout
 from telco360.batch_lock import BatchInProgress
 from telco360.contract import FEEDS, REQUIRED_FEEDS, header_key
 from telco360.lambda_tracing import capture_lambda_handler, tracer
@@ -95,86 +95,16 @@ class LakeFile:
         return self.path.rsplit("/", 1)[-1]
 
 
-class LocalLake:
-    def __init__(self, root: str):
-        self.root = os.path.abspath(root)
-
-    def _abs(self, rel: str) -> str:
-        return os.path.join(self.root, *rel.split("/"))
-
-    def list_files(self, folder: str) -> list[LakeFile]:
-        base = self._abs(folder)
-        if not os.path.isdir(base):
-            return []
-        return [
-            LakeFile(f"{folder}/{n}", os.path.getsize(os.path.join(base, n)))
-            for n in sorted(os.listdir(base))
-            if os.path.isfile(os.path.join(base, n))
-        ]
-
-    def uploads_in_progress(self, folder: str) -> list[str]:
-        return []  # a local copy in flight shows up as a temporary file name instead
-
-    def exists(self, rel: str) -> bool:
-        return os.path.exists(self._abs(rel))
-
-    def read_range(self, rel: str, size: int, tail: bool) -> bytes:
-        with open(self._abs(rel), "rb") as f:
-            if tail:
-                f.seek(max(0, os.path.getsize(self._abs(rel)) - size))
-            return f.read(size)
-
-    def stream(self, rel: str):
-        with open(self._abs(rel), "rb") as f:
-            while chunk := f.read(STREAM_CHUNK):
-                yield chunk
+def _files(lake_root: str, folder: str) -> list[LakeFile]:
+    return [
+        LakeFile(f"{folder}/{name}", size)
+        for name, size in lake_io.list_files(lake_io.join(lake_root, folder))
+    ]
 
 
 @functools.cache
-def _s3_client():
-    import boto3  # lazily: cold start, and the local runner never needs it
-
+def _trace_s3() -> None:
     tracer().patch(["boto3"])  # X-Ray subsegments for the S3 calls
-    return boto3.client("s3")
-
-
-class S3Lake:
-    def __init__(self, root: str):
-        self.bucket, _, prefix = root[len("s3://") :].partition("/")
-        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
-        self.s3 = _s3_client()
-
-    def list_files(self, folder: str) -> list[LakeFile]:
-        prefix = f"{self.prefix}{folder}/"
-        found = []
-        pages = self.s3.get_paginator("list_objects_v2")
-        for page in pages.paginate(Bucket=self.bucket, Prefix=prefix, Delimiter="/"):
-            for obj in page.get("Contents", []):
-                if not obj["Key"].endswith("/"):  # console "folders"
-                    found.append(LakeFile(obj["Key"][len(self.prefix) :], obj["Size"]))
-        return sorted(found, key=lambda f: f.path)
-
-    def uploads_in_progress(self, folder: str) -> list[str]:
-        prefix = f"{self.prefix}{folder}/"
-        found = self.s3.list_multipart_uploads(Bucket=self.bucket, Prefix=prefix)
-        return sorted(u["Key"][len(self.prefix) :] for u in found.get("Uploads", []))
-
-    def exists(self, rel: str) -> bool:
-        found = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=self.prefix + rel, MaxKeys=1)
-        return found.get("KeyCount", 0) > 0
-
-    def read_range(self, rel: str, size: int, tail: bool) -> bytes:
-        wanted = f"bytes=-{size}" if tail else f"bytes=0-{size - 1}"
-        body = self.s3.get_object(Bucket=self.bucket, Key=self.prefix + rel, Range=wanted)
-        return body["Body"].read()
-
-    def stream(self, rel: str):
-        body = self.s3.get_object(Bucket=self.bucket, Key=self.prefix + rel)["Body"]
-        yield from body.iter_chunks(STREAM_CHUNK)
-
-
-def open_lake(lake_root: str) -> LocalLake | S3Lake:
-    return S3Lake(lake_root) if lake_root.startswith("s3://") else LocalLake(lake_root)
 
 
 # ---------------------------------------------------------------------------- the checks
@@ -188,11 +118,11 @@ def _is_gzip(f: LakeFile) -> bool:
     return f.name.lower().endswith(".gz")
 
 
-def _head_bytes(lake, path: str, gzip: bool) -> bytes | None:
+def _head_bytes(lake_root: str, path: str, gzip: bool) -> bytes | None:
     """The first HEAD_BYTES of the file's text: decompressed from the start of a gzip file
     (a ranged read of the compressed bytes, however large the file is); None when those bytes
     are not gzip data."""
-    raw = lake.read_range(path, HEAD_BYTES, tail=False)
+    raw = lake_io.read_range(lake_io.join(lake_root, path), HEAD_BYTES)
     if not gzip:
         return raw
     try:
@@ -201,8 +131,10 @@ def _head_bytes(lake, path: str, gzip: bool) -> bytes | None:
         return None
 
 
-def _head(lake, f: LakeFile) -> str:
-    return (_head_bytes(lake, f.path, _is_gzip(f)) or b"").decode("utf-8-sig", errors="replace")
+def _head(lake_root: str, f: LakeFile) -> str:
+    return (_head_bytes(lake_root, f.path, _is_gzip(f)) or b"").decode(
+        "utf-8-sig", errors="replace"
+    )
 
 
 def _first_line(text: str) -> str:
@@ -210,12 +142,12 @@ def _first_line(text: str) -> str:
     return re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
 
 
-def _header(lake, f: LakeFile) -> list[str]:
-    return _fields(_first_line(_head(lake, f)))
+def _header(lake_root: str, f: LakeFile) -> list[str]:
+    return _fields(_first_line(_head(lake_root, f)))
 
 
-def _has_data_row(lake, f: LakeFile) -> bool:
-    parts = re.split(r"\r\n|\r|\n", _head(lake, f), maxsplit=1)
+def _has_data_row(lake_root: str, f: LakeFile) -> bool:
+    parts = re.split(r"\r\n|\r|\n", _head(lake_root, f), maxsplit=1)
     return len(parts) == 2 and parts[1].strip() != ""
 
 
@@ -252,18 +184,18 @@ def _describe_non_utf8(head: bytes) -> str | None:
     return None
 
 
-def _encoding_problem(lake, f: LakeFile) -> str | None:
-    raw = lake.read_range(f.path, HEAD_BYTES, tail=False)
+def _encoding_problem(lake_root: str, f: LakeFile) -> str | None:
+    raw = lake_io.read_range(lake_io.join(lake_root, f.path), HEAD_BYTES)
     if _is_gzip(f):
         if not raw.startswith(b"\x1f\x8b"):
             return "named .gz but not gzip-compressed data"
-        raw = _head_bytes(lake, f.path, True)
+        raw = _head_bytes(lake_root, f.path, True)
         if raw is None:
             return "named .gz but its compressed data cannot be read"
     return _describe_non_utf8(raw)
 
 
-def _gzip_tail(lake, f: LakeFile) -> tuple[bytes, bool]:
+def _gzip_tail(lake_root: str, f: LakeFile) -> tuple[bytes, bool]:
     """(the last TAIL_BYTES of the decompressed text, whether the gzip stream is complete).
 
     A gzip file's end says nothing about its text's last line, so it is read whole: the
@@ -272,7 +204,7 @@ def _gzip_tail(lake, f: LakeFile) -> tuple[bytes, bool]:
     inflate = zlib.decompressobj(wbits=31)
     tail = b""
     try:
-        for data in lake.stream(f.path):
+        for data in lake_io.stream(lake_io.join(lake_root, f.path), STREAM_CHUNK):
             while not inflate.eof:  # until this input is used up and nothing more comes out
                 out = inflate.decompress(data, STREAM_CHUNK)
                 tail = (tail + out)[-TAIL_BYTES:]
@@ -286,20 +218,20 @@ def _gzip_tail(lake, f: LakeFile) -> tuple[bytes, bool]:
     return tail, inflate.eof
 
 
-def _truncated_last_line(lake, f: LakeFile, header_width: int) -> bool:
+def _truncated_last_line(lake_root: str, f: LakeFile, header_width: int) -> bool:
     """True when the file ends mid-row: no final newline AND the last line is short of fields.
     Real exports often omit the final newline, so a missing newline alone is not enough.
     A gzip file is also cut short when its compressed stream ends early."""
     size = f.size
     if _is_gzip(f):
-        raw, complete = _gzip_tail(lake, f)
+        raw, complete = _gzip_tail(lake_root, f)
         if not complete:
             return True
         if not raw:
             return False  # no text at all: reported as an empty file
         size = len(raw) + 1 if len(raw) == TAIL_BYTES else len(raw)
     else:
-        raw = lake.read_range(f.path, TAIL_BYTES, tail=True)
+        raw = lake_io.read_range(lake_io.join(lake_root, f.path), TAIL_BYTES, tail=True)
     tail = raw.decode("utf-8", errors="replace")
     if tail.endswith(("\n", "\r")):
         return False
@@ -337,7 +269,31 @@ def _duplicated_columns(feed_name: str, header: list[str]) -> list[str]:
 
 def check_batch(lake_root: str, batch_date: str, allow_rerun: bool) -> dict:
     """Check one batch; return its summary or raise the first kind of problem found (all the
-    problems of that kind are listed in the message)."""
+    problems of that kind are listed in the message). One function per refusal, in order."""
+    _check_date(batch_date)
+    if lake_io.is_s3(lake_root):
+        _trace_s3()
+    committed = _check_not_committed(lake_root, batch_date, allow_rerun)
+    folders = {name: lake_layout.batch_path(lake_layout.RAW, name, batch_date) for name in FEEDS}
+    listed = {name: _files(lake_root, folder) for name, folder in folders.items()}
+    csvs = {
+        n: [f for f in files if f.name.lower().endswith(ACCEPTED_SUFFIXES)]
+        for n, files in listed.items()
+    }
+    _check_file_kinds(batch_date, listed)
+    _check_encoding(lake_root, batch_date, csvs)
+    _check_uploads_finished(lake_root, batch_date, folders, listed, csvs)
+    _check_required_feeds(batch_date, csvs)
+    _check_not_empty(lake_root, batch_date, csvs)
+    drift = _check_headers(lake_root, batch_date, csvs)
+    return _summary(batch_date, committed, csvs, drift)
+
+
+def _start_again(batch_date: str) -> str:
+    return f'start the execution with {{"batch_date": "{batch_date}"}}'
+
+
+def _check_date(batch_date: str) -> None:
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", batch_date or ""):
         raise InvalidBatchDate(f"batch_date {batch_date!r} is not a YYYY-MM-DD date.")
     try:
@@ -345,35 +301,21 @@ def check_batch(lake_root: str, batch_date: str, allow_rerun: bool) -> dict:
     except ValueError as exc:
         raise InvalidBatchDate(f"batch_date {batch_date!r} is not a calendar date.") from exc
 
-    lake = open_lake(lake_root)
-    rerun = f'start the execution with {{"batch_date": "{batch_date}", "allow_rerun": true}}'
-    start_again = f'start the execution with {{"batch_date": "{batch_date}"}}'
 
-    marker = f"staging/_batches/batch_date={batch_date}/manifest.json"
-    committed = lake.exists(marker)
+def _check_not_committed(lake_root: str, batch_date: str, allow_rerun: bool) -> bool:
+    """Whether the batch is committed; refused when it is, unless a re-run was asked for."""
+    marker = lake_layout.marker_file(batch_date)
+    committed = lake_io.exists(lake_io.join(lake_root, marker))
     if committed and not allow_rerun:
+        rerun = f'start the execution with {{"batch_date": "{batch_date}", "allow_rerun": true}}'
         raise BatchAlreadyCommitted(
             f"batch {batch_date} is already committed ({marker} exists); nothing was changed. "
             f"To rebuild it on purpose, {rerun}."
         )
+    return committed
 
-    listed = {name: lake.list_files(f"raw/{name}/ingest_date={batch_date}") for name in FEEDS}
 
-    in_flight = [
-        f"feed {name}, file {f.path}: temporary upload name"
-        for name, files in listed.items()
-        for f in files
-        if f.name.lower().endswith(IN_FLIGHT_SUFFIXES)
-    ]
-    for name in FEEDS:
-        in_flight += [
-            f"feed {name}, file {key}: multipart upload not completed"
-            for key in lake.uploads_in_progress(f"raw/{name}/ingest_date={batch_date}")
-        ]
-    csvs = {
-        n: [f for f in files if f.name.lower().endswith(ACCEPTED_SUFFIXES)]
-        for n, files in listed.items()
-    }
+def _check_file_kinds(batch_date: str, listed: dict[str, list[LakeFile]]) -> None:
     unsupported = [
         f"feed {name}, file {f.path}"
         for name, files in listed.items()
@@ -387,25 +329,49 @@ def check_batch(lake_root: str, batch_date: str, allow_rerun: bool) -> dict:
             + "; ".join(unsupported)
             + ". A feed file must be CSV (*.csv) or gzip-compressed CSV (*.csv.gz); other "
             "compressions and workbooks are not read. Re-export or rename the file, or move it "
-            f"out of the batch folder, then {start_again}."
+            f"out of the batch folder, then {_start_again(batch_date)}."
         )
+
+
+def _check_encoding(lake_root: str, batch_date: str, csvs: dict[str, list[LakeFile]]) -> None:
     not_utf8 = [
         f"feed {name}, file {f.path} is {problem}"
         for name, files in csvs.items()
         for f in files
-        if f.size and (problem := _encoding_problem(lake, f))
+        if f.size and (problem := _encoding_problem(lake_root, f))
     ]
     if not_utf8:
         raise UnsupportedEncoding(
             f"batch {batch_date} has file(s) that are not UTF-8 CSV text: "
             + "; ".join(not_utf8)
             + ". Export the feed as UTF-8 CSV (Excel: 'CSV UTF-8 (Comma delimited)'; other "
-            f"tools: encoding UTF-8, with or without BOM), land it again, then {start_again}."
+            "tools: encoding UTF-8, with or without BOM), land it again, then "
+            f"{_start_again(batch_date)}."
         )
+
+
+def _check_uploads_finished(
+    lake_root: str,
+    batch_date: str,
+    folders: dict[str, str],
+    listed: dict[str, list[LakeFile]],
+    csvs: dict[str, list[LakeFile]],
+) -> None:
+    in_flight = [
+        f"feed {name}, file {f.path}: temporary upload name"
+        for name, files in listed.items()
+        for f in files
+        if f.name.lower().endswith(IN_FLIGHT_SUFFIXES)
+    ]
+    for name in FEEDS:
+        in_flight += [
+            f"feed {name}, file {folders[name]}/{key}: multipart upload not completed"
+            for key in lake_io.uploads_in_progress(lake_io.join(lake_root, folders[name]))
+        ]
     for name, files in csvs.items():
         for f in files:
             # Compared with the file's own header: extra columns widen every row.
-            if f.size and _truncated_last_line(lake, f, len(_header(lake, f))):
+            if f.size and _truncated_last_line(lake_root, f, len(_header(lake_root, f))):
                 in_flight.append(f"feed {name}, file {f.path}: last line cut short (no newline)")
     if in_flight:
         raise UploadInProgress(
@@ -413,6 +379,8 @@ def check_batch(lake_root: str, batch_date: str, allow_rerun: bool) -> dict:
             "Wait for the upload to finish (or re-send the file), then re-run the date."
         )
 
+
+def _check_required_feeds(batch_date: str, csvs: dict[str, list[LakeFile]]) -> None:
     missing_feeds = [n for n in REQUIRED_FEEDS if not csvs[n]]
     if missing_feeds:
         raise BatchIncomplete(
@@ -421,17 +389,19 @@ def check_batch(lake_root: str, batch_date: str, allow_rerun: bool) -> dict:
                 f"feed {n}: no *.csv under raw/{n}/ingest_date={batch_date}/ (nor *.csv.gz)"
                 for n in missing_feeds
             )
-            + f". Land the export(s), then {start_again}."
+            + f". Land the export(s), then {_start_again(batch_date)}."
         )
 
+
+def _check_not_empty(lake_root: str, batch_date: str, csvs: dict[str, list[LakeFile]]) -> None:
     empty = []
     for name, files in csvs.items():
         for f in files:
             if f.size == 0:
                 empty.append(f"feed {name}, file {f.path}: 0 bytes")
-            elif not _head(lake, f):
+            elif not _head(lake_root, f):
                 empty.append(f"feed {name}, file {f.path}: no text (compressed empty file)")
-            elif not _has_data_row(lake, f):
+            elif not _has_data_row(lake_root, f):
                 empty.append(f"feed {name}, file {f.path}: header only, no data rows")
     if empty:
         raise EmptyFeedFile(
@@ -439,10 +409,16 @@ def check_batch(lake_root: str, batch_date: str, allow_rerun: bool) -> dict:
             "Ask the CRM team to re-send the export, or remove the file if it was sent by mistake."
         )
 
+
+def _check_headers(
+    lake_root: str, batch_date: str, csvs: dict[str, list[LakeFile]]
+) -> dict[str, list[str]]:
+    """Refuses a file missing a contract column (or having one twice); returns the extra
+    columns per feed (schema drift, reported, not refused)."""
     mismatches, drift = [], {}
     for name, files in csvs.items():
         for f in files:
-            header = _header(lake, f)
+            header = _header(lake_root, f)
             missing, extra = _missing_columns(name, header)
             if missing:
                 mismatches.append(
@@ -464,7 +440,12 @@ def check_batch(lake_root: str, batch_date: str, allow_rerun: bool) -> dict:
             + ". Fix the export header (order and case do not matter, extra columns are allowed, "
             "each contract column must appear once)."
         )
+    return drift
 
+
+def _summary(
+    batch_date: str, committed: bool, csvs: dict[str, list[LakeFile]], drift: dict
+) -> dict:
     feeds = {
         name: {
             "files": [f.path for f in files],

@@ -11,7 +11,6 @@ Every execution gets a unique name (Standard workflow names must be unique for 9
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -19,17 +18,16 @@ import uuid
 
 import boto3
 
-from telco360 import lake_io, lake_state
+from telco360 import backfill as backfill_policy
+from telco360 import lake_state
 
 POLL_SECONDS = 10.0
 STATE_MACHINE_OUTPUT = "StateMachineArn"
 BUCKET_OUTPUT = "LakeBucketName"
 
 
-def _session(args: argparse.Namespace):
-    return (
-        boto3.session.Session(region_name=args.region) if args.region else boto3.session.Session()
-    )
+def _session(region: str | None):
+    return boto3.session.Session(region_name=region) if region else boto3.session.Session()
 
 
 def stack_outputs(session, stack: str) -> dict[str, str]:
@@ -73,9 +71,9 @@ def _run_in_order(sfn, arn: str, dates: list[str], poll: float) -> int:
     return 0
 
 
-def backfill_command(args: argparse.Namespace, first: str) -> str:
-    region = f" --region {args.region}" if args.region else ""
-    return f"telco360 backfill --aws --stack {args.stack}{region} --from {first}"
+def backfill_command(stack: str, region: str | None, first: str) -> str:
+    region_option = f" --region {region}" if region else ""
+    return f"telco360 backfill --aws --stack {stack}{region_option} --from {first}"
 
 
 def later_committed(lake: str, dates: list[str]) -> list[str]:
@@ -84,20 +82,23 @@ def later_committed(lake: str, dates: list[str]) -> list[str]:
     return [d for d in lake_state.committed_dates(lake) if d > first and d not in dates]
 
 
-def _dates_in_bucket(lake: str, first: str | None, last: str | None) -> list[str]:
-    first, last = first or "0000-01-01", last or "9999-12-31"
-    known = set(lake_state.landed_dates(lake)) | set(lake_state.committed_dates(lake))
-    return sorted(d for d in known if first <= d <= last)
-
-
-def run_dates(args: argparse.Namespace, dates: list[str] | None, poll: float = POLL_SECONDS) -> int:
-    """Run `dates`, or (None) the dates landed or committed in the bucket within --from/--to."""
-    session = _session(args)
-    outputs = stack_outputs(session, args.stack)
-    arn = args.state_machine_arn or outputs[STATE_MACHINE_OUTPUT]
+def run_dates(
+    stack: str,
+    dates: list[str] | None,
+    *,
+    region: str | None = None,
+    state_machine_arn: str | None = None,
+    from_date: str | None = None,
+    to_date: str | None = None,
+    poll: float = POLL_SECONDS,
+) -> int:
+    """Run `dates`, or (None) the dates landed or committed in the bucket within from/to."""
+    session = _session(region)
+    outputs = stack_outputs(session, stack)
+    arn = state_machine_arn or outputs[STATE_MACHINE_OUTPUT]
     lake = f"s3://{outputs[BUCKET_OUTPUT]}"
-    if dates is None and (getattr(args, "from_date", None) or getattr(args, "to_date", None)):
-        dates = _dates_in_bucket(lake, args.from_date, args.to_date)
+    if dates is None and (from_date or to_date):
+        dates = lake_state.dates_between(lake, from_date, to_date)
     if not dates:
         print(
             "error: --aws needs --date, or --from/--to matching dates in the bucket",
@@ -109,30 +110,31 @@ def run_dates(args: argparse.Namespace, dates: list[str] | None, poll: float = P
         print(
             f"error: {min(dates)} is older than committed batch(es) {', '.join(later)}, which "
             "were built on the state this re-run would change; nothing was started. Re-run it "
-            f"and every later date in order with `{backfill_command(args, min(dates))}`.",
+            f"and every later date in order with `{backfill_command(stack, region, min(dates))}`.",
             file=sys.stderr,
         )
         return 1
     return _run_in_order(session.client("stepfunctions"), arn, dates, poll)
 
 
-def backfill(args: argparse.Namespace, poll: float = POLL_SECONDS) -> int:
-    session = _session(args)
-    outputs = stack_outputs(session, args.stack)
-    arn = args.state_machine_arn or outputs[STATE_MACHINE_OUTPUT]
+def backfill(
+    stack: str,
+    from_date: str,
+    to_date: str | None = None,
+    *,
+    region: str | None = None,
+    state_machine_arn: str | None = None,
+    poll: float = POLL_SECONDS,
+) -> int:
+    """The local backfill's policy (`telco360.backfill`) on the lake bucket, then the dates
+    run in order, one execution at a time."""
+    session = _session(region)
+    outputs = stack_outputs(session, stack)
+    arn = state_machine_arn or outputs[STATE_MACHINE_OUTPUT]
     lake = f"s3://{outputs[BUCKET_OUTPUT]}"
-    first, last = args.from_date, args.to_date or args.from_date
-    batches = lake_io.join(lake, "staging", "_batches")
-    later = [d for d in lake_io.partition_values(batches, "batch_date") if d >= first]
-    landed = {
-        d
-        for feed in lake_io.list_names(lake_io.join(lake, "raw"))
-        for d in lake_io.partition_values(lake_io.join(lake, "raw", feed), "ingest_date")
-        if first <= d <= last
-    }
-    dates = sorted(landed | set(later))
-    for day in reversed(later):  # un-commit newest first
-        lake_io.delete_tree(lake_io.join(batches, f"batch_date={day}"))
+    first, last = from_date, to_date or from_date
+    dates = backfill_policy.dates_to_rerun(lake, first, last)
+    later = backfill_policy.uncommit_from(lake, first)
     print(f"un-committed {', '.join(later) or 'nothing'}; running {', '.join(dates)} in order")
     print(
         "Snowflake: before its next task run, rewind the warehouse with "

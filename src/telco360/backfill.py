@@ -10,7 +10,7 @@ Interrupted, it is simply run again.
 
 from __future__ import annotations
 
-from telco360 import lake_io, lake_state
+from telco360 import lake_io, lake_layout, lake_state
 
 
 def dates_to_rerun(lake: str, first: str, last: str) -> list[str]:
@@ -24,5 +24,5 @@ def uncommit_from(lake: str, first: str) -> list[str]:
     """Remove the commit markers of `first` and later (the warehouse follows at its next load)."""
     removed = [d for d in lake_state.committed_dates(lake) if d >= first]
     for day in reversed(removed):  # newest first: the committed chain stays a prefix
-        lake_io.delete_tree(lake_io.join(lake, "staging", "_batches", f"batch_date={day}"))
+        lake_io.delete_tree(lake_io.join(lake, lake_layout.marker_dir(day)))
     return removed

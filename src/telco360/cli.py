@@ -32,11 +32,11 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_embed(_args: argparse.Namespace) -> int:
-    from telco360.embed import embed_all
+def _cmd_glue(_args: argparse.Namespace) -> int:
+    from telco360.glue_bundle import write_all
 
-    changed = embed_all()
-    print("\n".join(f"updated {p}" for p in changed) or "embedded copies are up to date")
+    changed = write_all()
+    print("\n".join(f"updated {p}" for p in changed) or "glue/*.py are up to date")
     return 0
 
 
@@ -54,18 +54,16 @@ def _selected_dates(args: argparse.Namespace) -> list[str] | None:
     if args.date:
         return [args.date]
     if args.from_date or args.to_date:
-        from telco360.lake_state import committed_dates, landed_dates
+        from telco360.lake_state import dates_between
 
-        known = sorted(set(landed_dates(args.lake)) | set(committed_dates(args.lake)))
-        first, last = args.from_date or "0000-01-01", args.to_date or "9999-12-31"
-        return [d for d in known if first <= d <= last]
+        return dates_between(args.lake, args.from_date, args.to_date)
     return None
 
 
 def _run_local(args: argparse.Namespace, dates: list[str] | None) -> int:
     from telco360 import runner, warehouse
     from telco360.run_lock import LakeBusy, RunLock
-    from telco360.run_summary import render
+    from telco360.run_summary import summary_text
 
     pipeline = runner.LocalPipeline(
         args.lake, args.warehouse, quarantine_threshold=args.quarantine_threshold
@@ -82,7 +80,7 @@ def _run_local(args: argparse.Namespace, dates: list[str] | None) -> int:
         return _fail(str(busy))
     except runner.StepFailed as failed:
         return _fail(failed.explain())
-    print(render(reports, warehouse.summary(args.warehouse), args.warehouse))
+    print(summary_text(reports, warehouse.summary(args.warehouse), args.warehouse))
     return 0
 
 
@@ -99,7 +97,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from telco360 import aws_ops
 
         # --from/--to are resolved against the lake bucket, not the local lake
-        return aws_ops.run_dates(args, [args.date] if args.date else None)
+        return aws_ops.run_dates(
+            args.stack,
+            [args.date] if args.date else None,
+            region=args.region,
+            state_machine_arn=args.state_machine_arn,
+            from_date=args.from_date,
+            to_date=args.to_date,
+        )
     from telco360.lake_state import landed_dates
 
     if args.lake == DEFAULT_LAKE and not landed_dates(args.lake):
@@ -116,7 +121,13 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
     if args.aws:
         from telco360 import aws_ops
 
-        return aws_ops.backfill(args)
+        return aws_ops.backfill(
+            args.stack,
+            args.from_date,
+            args.to_date,
+            region=args.region,
+            state_machine_arn=args.state_machine_arn,
+        )
     from telco360 import backfill
     from telco360.run_lock import LakeBusy, RunLock
 
@@ -262,8 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--max-rows", type=int, default=40)
     query.set_defaults(func=_cmd_query)
 
-    emb = sub.add_parser("embed", help="refresh the contract copies embedded in glue/*.py")
-    emb.set_defaults(func=_cmd_embed)
+    glue = sub.add_parser("glue", help="regenerate glue/*.py (what Glue runs) from the package")
+    glue.set_defaults(func=_cmd_glue)
     return parser
 
 

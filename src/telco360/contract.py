@@ -1,7 +1,7 @@
 """The feed contract: the one source of truth for what the CRM exports look like.
 
 Used by the generator, the pre-flight Lambda (shipped in a SAM-built layer), both Glue
-scripts (embedded by `telco360 embed`, checked for staleness by a test) and the tests.
+jobs (bundled into glue/*.py by `make glue`, checked for staleness by a test) and the tests.
 Keep this module standard-library only and free of package-relative imports: it is copied
 verbatim into runtimes that have nothing else of this project.
 """
@@ -332,8 +332,3 @@ CHURN_REASONS = {
     "Price": ("Price too high", "Extra data charges", "Long distance charges"),
     "Other": ("Moved", "Deceased", "Don't know"),
 }
-
-
-def batch_path(zone: str, feed: str, batch_date: str) -> str:
-    """Relative lake path of one feed's batch: `raw/services/ingest_date=2026-11-01`."""
-    return f"{zone}/{feed}/ingest_date={batch_date}"

@@ -7,7 +7,7 @@ and replaced by `SparkJobFailed`, whose message is one paragraph: which job, whi
 nothing of the batch was published, and what to do. The project's own errors (bad input,
 a quarantine gate, a missing input) pass through unchanged.
 
-Standard library only: embedded verbatim in the Glue scripts like the contract.
+Standard library only: bundled into glue/*.py with the jobs (`make glue`).
 """
 
 from __future__ import annotations

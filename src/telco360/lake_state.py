@@ -6,31 +6,41 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from telco360 import lake_io
+from telco360 import lake_io, lake_layout
 from telco360.contract import FEEDS
 
 
 def landed_dates(lake: str) -> list[str]:
     dates: set[str] = set()
     for feed in FEEDS:
-        dates.update(lake_io.partition_values(lake_io.join(lake, "raw", feed), "ingest_date"))
+        folder = lake_io.join(lake, lake_layout.RAW, feed)
+        dates.update(lake_io.partition_values(folder, lake_layout.INGEST_PARTITION))
     return sorted(dates)
 
 
 def standardized_dates(lake: str) -> list[str]:
-    return lake_io.partition_values(lake_io.join(lake, "standardized", "_metrics"), "ingest_date")
+    folder = lake_io.join(lake, lake_layout.METRICS_DIR)
+    return lake_io.partition_values(folder, lake_layout.INGEST_PARTITION)
+
+
+def dates_between(lake: str, first: str | None, last: str | None) -> list[str]:
+    """Batch dates landed or committed from `first` to `last` (either open), in order: what
+    `--from/--to` select, locally and in the lake bucket alike."""
+    first, last = first or "0000-01-01", last or "9999-12-31"
+    known = set(landed_dates(lake)) | set(committed_dates(lake))
+    return sorted(d for d in known if first <= d <= last)
 
 
 def marker_path(lake: str, batch_date: str) -> str:
-    return lake_io.join(lake, "staging", "_batches", f"batch_date={batch_date}", "manifest.json")
+    return lake_io.join(lake, lake_layout.marker_file(batch_date))
 
 
 def committed_dates(lake: str) -> list[str]:
     """Batch dates whose commit marker exists, in order (a folder without one is not a batch)."""
-    folder = lake_io.join(lake, "staging", "_batches")
+    folder = lake_io.join(lake, lake_layout.BATCHES_DIR)
     return [
         d
-        for d in lake_io.partition_values(folder, "batch_date")
+        for d in lake_io.partition_values(folder, lake_layout.BATCH_PARTITION)
         if lake_io.exists(marker_path(lake, d))
     ]
 
@@ -40,12 +50,12 @@ def manifest(lake: str, batch_date: str) -> dict:
 
 
 def alerts_dir(lake: str) -> Path:
-    return Path(lake_io.join(lake, "_alerts"))
+    return Path(lake_io.join(lake, lake_layout.ALERTS_DIR))
 
 
 def last_alert(lake: str, batch_date: str) -> dict | None:
     """The most recent alert recorded for a batch (see runner.record_alert)."""
-    folder = alerts_dir(lake) / f"batch_date={batch_date}"
+    folder = Path(lake_io.join(lake, lake_layout.alerts_dir(batch_date)))
     files = sorted(folder.glob("*.json")) if folder.is_dir() else []
     return json.loads(files[-1].read_text(encoding="utf-8")) if files else None
 

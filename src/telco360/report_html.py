@@ -116,7 +116,7 @@ def reasons_chart(rows: list[FeedRow]) -> Markup:
     return _svg(fig)
 
 
-def render(data: ReportData) -> str:
+def report_page(data: ReportData) -> str:
     env = Environment(
         loader=PackageLoader("telco360", "templates"), autoescape=select_autoescape(["html"])
     )
@@ -135,5 +135,5 @@ def render(data: ReportData) -> str:
 def write_report(lake: str, warehouse_path: str, out: str) -> Path:
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(gather(lake, warehouse_path)), encoding="utf-8")
+    path.write_text(report_page(gather(lake, warehouse_path)), encoding="utf-8")
     return path

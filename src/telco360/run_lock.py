@@ -8,6 +8,8 @@ import socket
 import time
 from pathlib import Path
 
+from telco360 import lake_layout
+
 
 class LakeBusy(Exception):
     """Another run holds the lake."""
@@ -31,7 +33,7 @@ class RunLock:
     """
 
     def __init__(self, lake: str):
-        self.path = Path(lake) / "_locks" / "run.lock"
+        self.path = Path(lake) / lake_layout.RUN_LOCK
 
     def __enter__(self) -> RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -37,7 +37,7 @@ def entity_line(manifest: dict) -> str:
     )
 
 
-def render(reports: list[BatchReport], warehouse_summary: dict, warehouse_path: str) -> str:
+def summary_text(reports: list[BatchReport], warehouse_summary: dict, warehouse_path: str) -> str:
     lines = ["", "Summary"]
     for report in reports:
         elapsed = sum(seconds for _state, seconds in report.steps)

@@ -1,9 +1,10 @@
 """`telco360 run`: every pending batch, in date order, through the state machine's own steps.
 
-Per batch: the Task states of `statemachines/pipeline.asl.json` in their order (pre-flight
-Lambda handler in-process, Glue job A, Glue job B on local PySpark), then the warehouse load
-into DuckDB (on AWS that is the Snowflake task). The first failure stops everything, records
-the alert the failure-alert Lambda would have published, and is raised as `StepFailed`.
+Per batch, `LocalPipeline.run_batch` reads as `statemachines/pipeline.asl.json` does: the
+pre-flight Lambda handler in-process, Glue job A, Glue job B on local PySpark (the very `run`
+functions Glue calls), then the warehouse load into DuckDB (on AWS that is the Snowflake
+task). The first failure stops everything, records the alert the failure-alert Lambda would
+have published, and is raised as `StepFailed`.
 """
 
 from __future__ import annotations
@@ -17,10 +18,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from telco360 import lake_state, warehouse
-from telco360.pipeline_definition import failure_state_name, task_sequence
+from telco360 import lake_io, lake_layout, lake_state, warehouse
+from telco360.jobs import build_staging, clean_standardize
+from telco360.pipeline_definition import failure_state_name
 from telco360.repo import load_script
 
+# The ASL's Task state names, as the steps are reported and alerted.
+PREFLIGHT_STATE = "Preflight"
+CLEAN_STANDARDIZE_STATE = "CleanStandardize"
+BUILD_STAGING_STATE = "BuildStaging"
 WAREHOUSE_STATE = "WarehouseLoad"  # not an ASL state: Snowflake's task does this on AWS
 
 
@@ -84,14 +90,6 @@ def notifier_module():
     return load_script("functions/notify_failure/app.py", "telco360_notify_failure_app")
 
 
-def clean_standardize_job():
-    return load_script("glue/clean_standardize.py", "telco360_glue_clean_standardize")
-
-
-def build_staging_job():
-    return load_script("glue/build_staging.py", "telco360_glue_build_staging")
-
-
 class LocalPipeline:
     """Runs batches on one machine. One Spark session for the whole run, created on first use."""
 
@@ -109,11 +107,6 @@ class LocalPipeline:
         self.quarantine_threshold = quarantine_threshold
         self.execution = f"local-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
         self._spark = None
-        self.steps = {
-            "preflight": self._preflight,
-            "clean_standardize": self._clean_standardize,
-            "build_staging": self._build_staging,
-        }
 
     # -- the steps -------------------------------------------------------------------------
     @property
@@ -124,7 +117,7 @@ class LocalPipeline:
             self._spark = local_session("telco360-run")
         return self._spark
 
-    def _preflight(self, batch_date: str, rerun: bool) -> dict:
+    def preflight(self, batch_date: str, rerun: bool) -> dict:
         event = {
             "batch_date": batch_date,
             "lake_root": self.lake,
@@ -133,17 +126,18 @@ class LocalPipeline:
         }
         return preflight_module().lambda_handler(event, LocalLambdaContext())
 
-    def _clean_standardize(self, batch_date: str, rerun: bool) -> dict:
-        job = clean_standardize_job()
+    def clean_standardize(self, batch_date: str) -> dict:
         threshold = self.quarantine_threshold
         if threshold is None:
-            threshold = job.DEFAULT_QUARANTINE_THRESHOLD
-        return job.run(self.spark, self.lake, batch_date, quarantine_threshold=threshold)
+            threshold = clean_standardize.DEFAULT_QUARANTINE_THRESHOLD
+        return clean_standardize.run(
+            self.spark, self.lake, batch_date, quarantine_threshold=threshold
+        )
 
-    def _build_staging(self, batch_date: str, rerun: bool) -> dict:
-        return build_staging_job().run(self.spark, self.lake, batch_date, run_id=self.execution)
+    def build_staging(self, batch_date: str) -> dict:
+        return build_staging.run(self.spark, self.lake, batch_date, run_id=self.execution)
 
-    def _load(self, batch_date: str) -> dict:
+    def load(self, batch_date: str) -> dict:
         return warehouse.load_batch(self.lake, self.warehouse_path, batch_date)
 
     # -- running ---------------------------------------------------------------------------
@@ -162,17 +156,18 @@ class LocalPipeline:
     def run_batch(self, batch_date: str, *, rerun: bool = False) -> BatchReport:
         """The state machine's Tasks, in the ASL's order, then the warehouse load."""
         report = BatchReport(batch_date)
-        result = None
-        for state, step in task_sequence():
-            result = self._timed(report, state, lambda s=step: self.steps[s](batch_date, rerun))
-        report.manifest = result if isinstance(result, dict) else None
-        report.load = self._timed(report, WAREHOUSE_STATE, lambda: self._load(batch_date))
+        self._timed(report, PREFLIGHT_STATE, lambda: self.preflight(batch_date, rerun))
+        self._timed(report, CLEAN_STANDARDIZE_STATE, lambda: self.clean_standardize(batch_date))
+        report.manifest = self._timed(
+            report, BUILD_STAGING_STATE, lambda: self.build_staging(batch_date)
+        )
+        report.load = self._timed(report, WAREHOUSE_STATE, lambda: self.load(batch_date))
         return report
 
     def load_only(self, batch_date: str) -> BatchReport:
         """A batch committed in the lake but not yet in the warehouse: the load alone."""
         report = BatchReport(batch_date, manifest=lake_state.manifest(self.lake, batch_date))
-        report.load = self._timed(report, WAREHOUSE_STATE, lambda: self._load(batch_date))
+        report.load = self._timed(report, WAREHOUSE_STATE, lambda: self.load(batch_date))
         return report
 
     # -- failure ---------------------------------------------------------------------------
@@ -202,7 +197,7 @@ def record_alert(
     """Write the alert the failure-alert Lambda would publish to SNS under `_alerts/`."""
     payload = catch_payload(batch_date, state, error, execution)
     alert = dict(notifier_module().build_alert(payload))
-    folder = lake_state.alerts_dir(lake) / f"batch_date={batch_date}"
+    folder = Path(lake_io.join(lake, lake_layout.alerts_dir(batch_date)))
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{state}.json"
     alert["path"] = str(path)

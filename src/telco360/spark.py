@@ -32,15 +32,14 @@ def local_session(app_name: str = "telco360", shuffle_partitions: int = 4):
         .config("spark.ui.showConsoleProgress", "false")  # our own progress lines instead
         .config("spark.driver.memory", os.environ.get("TELCO360_SPARK_MEMORY", "4g"))
         # Spark generates one large Java method per wide select; HotSpot never JIT-compiles
-        # methods over 8,000 bytes unless told to, and interprets them instead (measured:
-        # job A's checks run about 2x slower without this flag).
+        # methods over 8,000 bytes unless told to, and interprets them instead.
         .config("spark.driver.extraJavaOptions", "-XX:-DontCompileHugeMethods")
         # Job A's checks are selects of 60-100 columns whose whole-stage code exceeds the JVM's
         # 64 KB method limit: Spark would spend seconds compiling it, in every query, only to
         # fall back to code per operator. Plans that wide skip the attempt.
         .config("spark.sql.codegen.maxFields", str(CODEGEN_MAX_FIELDS))
         # Cached frames (job A's checked rows, job B's merged state) are read back once or
-        # twice: compressing them costs more CPU than it saves (job A 300k: -18% without).
+        # twice: compressing them costs more CPU than it saves.
         .config("spark.sql.inMemoryColumnarStorage.compressed", "false")
         # One run of job A generates ~130 classes; Spark's default cache of 100 evicted them
         # before the next run (tests, benchmarks, a local run of several batches), which then

@@ -163,12 +163,6 @@ def _has_code(statement: str) -> bool:
     return bool(without.strip())
 
 
-def strip_comments(statement: str) -> str:
-    """The statement without leading comment lines (for messages and classification)."""
-    lines = [ln for ln in statement.splitlines() if not ln.strip().startswith("--")]
-    return "\n".join(lines).strip()
-
-
 def migration_files() -> list[Path]:
     """schemachange order: versioned scripts by version, then repeatable scripts by name."""
 

@@ -139,11 +139,6 @@ def local_schema_scripts() -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(scripts)
 
 
-def local_schema_statements() -> tuple[str, ...]:
-    """The DuckDB statements of every migration that runs locally, in schemachange order."""
-    return tuple(s for _, statements in local_schema_scripts() for s in statements)
-
-
 @cache
 def module_duckdb(name: str) -> tuple[tuple[str, frozenset[str]], ...]:
     """A model module's statements as DuckDB SQL, each with the named parameters it uses

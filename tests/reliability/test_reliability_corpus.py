@@ -11,9 +11,10 @@ from collections import Counter
 
 import pytest
 import reliability_corpus as corpus
-from conftest import load_module
 from reliability_corpus import BATCH, Duplicate, Quarantined, Skipped, Std
 
+from telco360.jobs import build_staging as job_b
+from telco360.jobs import clean_standardize as job_a
 from telco360.runner import preflight_module
 
 
@@ -23,8 +24,6 @@ def corpus_run(spark, tmp_path_factory):
     files = corpus.row_files()
     corpus.write_batch(lake, files)
     preflight = preflight_module().check_batch(str(lake), BATCH, allow_rerun=False)
-    job_a = load_module("glue/clean_standardize.py", "reliability_clean_standardize")
-    job_b = load_module("glue/build_staging.py", "reliability_build_staging")
     # The corpus is mostly bad rows on purpose: the quarantine gate is off here (its own
     # tests are in test_reliability_faults.py).
     metrics = job_a.run(spark, str(lake), BATCH, quarantine_threshold=1.0)

@@ -19,6 +19,7 @@ import pytest
 
 from telco360 import cli, lake_state, runner, warehouse
 from telco360.generate import generate
+from telco360.jobs import build_staging as job_b
 from telco360.repo import REPO_ROOT
 from telco360.run_lock import RunLock
 from telco360.warehouse_sql import MODEL_REFRESH
@@ -122,7 +123,7 @@ def test_crash_after_job_a_wrote_then_rerun_equals_clean(
     raw_input, tmp_path, monkeypatch, clean, capsys
 ):
     lake, wh = _fresh(raw_input, tmp_path)
-    monkeypatch.setattr(runner.LocalPipeline, "_build_staging", _crash)
+    monkeypatch.setattr(runner.LocalPipeline, "build_staging", _crash)
     _recovers(monkeypatch, lake, wh, clean, DAYS[0], capsys)
 
 
@@ -130,7 +131,6 @@ def test_crash_after_job_b_data_before_marker_then_rerun_equals_clean(
     raw_input, tmp_path, monkeypatch, clean, capsys
 ):
     lake, wh = _fresh(raw_input, tmp_path)
-    job_b = runner.build_staging_job()
     monkeypatch.setattr(job_b, "write_marker", _crash)
     assert _run(lake, wh) == 1
     assert "InjectedCrash" in capsys.readouterr().err

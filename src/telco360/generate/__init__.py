@@ -15,12 +15,13 @@ from datetime import date, timedelta
 import numpy as np
 import pyarrow as pa
 
-from telco360.contract import CUSTOMER_FEEDS, FEEDS, STRING, batch_path
+from telco360.contract import CUSTOMER_FEEDS, FEEDS, STRING
 from telco360.generate import customers as cust
 from telco360.generate import dirty as quirks
 from telco360.generate import feeds as render
 from telco360.generate import formatting as fmt
 from telco360.generate import places, timeline
+from telco360.lake_layout import batch_path
 
 __all__ = ["generate"]
 

@@ -9,7 +9,7 @@ label/value and a churn category + reason; Total Revenue from the other totals t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -228,7 +228,3 @@ def change_services(rng: np.random.Generator, c: Customers, rows: np.ndarray) ->
     # No extra data charges once on unlimited data.
     c.extra_data[rows] = np.where(c.addons[rows, -1], 0, c.extra_data[rows])
     c.monthly[rows] = monthly_cents(rng, c, rows)
-
-
-def field_names() -> tuple[str, ...]:
-    return tuple(f.name for f in fields(Customers))
