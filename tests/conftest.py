@@ -42,6 +42,23 @@ def spark():
     return local_session("telco360-tests")
 
 
+FAKE_AWS_REGION = "eu-west-1"
+
+
+@pytest.fixture
+def fake_aws_credentials(monkeypatch) -> str:
+    """Credentials and a region for moto (moto answers every call; nothing leaves the
+    machine), with any AWS profile of the developer's shell kept out. Returns the region."""
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": FAKE_AWS_REGION,
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    return FAKE_AWS_REGION
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT

@@ -16,10 +16,7 @@ FAIL_ASL = {"StartAt": "Boom", "States": {"Boom": {"Type": "Fail", "Error": "Glu
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+def aws(fake_aws_credentials):
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         yield boto3.session.Session(region_name=REGION)
 

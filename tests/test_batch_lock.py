@@ -20,13 +20,7 @@ ARN = "arn:aws:states:eu-west-1:123456789012:execution:telco360-dev-pipeline:"
 
 
 @pytest.fixture
-def table(monkeypatch):
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(key, value)
+def table(fake_aws_credentials):
     with mock_aws():
         client = boto3.client("dynamodb", region_name=REGION)
         client.create_table(

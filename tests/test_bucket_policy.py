@@ -116,14 +116,7 @@ class Captured:
 
 
 @pytest.fixture
-def lake(monkeypatch):
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+def lake(fake_aws_credentials):
     policy, resolver = bucket_policy()
     bucket = resolver.ref("LakeBucket")
     with mock_aws():

@@ -160,10 +160,7 @@ class Context:
 
 
 @pytest.fixture
-def topic(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+def topic(monkeypatch, fake_aws_credentials):
     monkeypatch.setenv("ENVIRONMENT_NAME", "dev")
     with mock_aws():
         sns = boto3.client("sns")

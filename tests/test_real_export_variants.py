@@ -254,18 +254,12 @@ def test_job_a_metrics_of_an_empty_standardized_feed_are_exact(lake, spark):
     assert spark.read.parquet(str(lake / f"standardized/services/ingest_date={DAY2}")).count() == 0
 
 
-def test_preflight_and_job_a_read_a_gzip_export_header_on_s3(monkeypatch):
+def test_preflight_and_job_a_read_a_gzip_export_header_on_s3(fake_aws_credentials):
     """On S3 pre-flight reads a ranged start (header) and streams the whole gzip file (its
     end); job A reads the header from a ranged start too."""
     import boto3
     from moto import mock_aws
 
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-    }.items():
-        monkeypatch.setenv(key, value)
     with mock_aws():
         s3 = boto3.client("s3", region_name="eu-west-1")
         s3.create_bucket(

@@ -324,15 +324,8 @@ def entered(history: list[dict]) -> list[str]:
 
 
 @pytest.fixture
-def pipeline(monkeypatch):
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "POWERTOOLS_TRACE_DISABLED": "1",
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+def pipeline(monkeypatch, fake_aws_credentials):
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
 
     from moto.awslambda_simple.models import LambdaSimpleBackend
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
