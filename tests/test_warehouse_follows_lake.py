@@ -257,55 +257,70 @@ def _rewrite(lake: str, manifest: dict, group: str, change) -> None:
     pq.write_table(change(pq.read_table(path)), path)
 
 
-def test_rows_missing_from_a_staged_file_fail_the_count_check(tmp_path, days):
-    lake, db = str(tmp_path / "lake"), str(tmp_path / "wh.duckdb")
-    manifests = write_scenario(lake, days[:1])
-    _rewrite(lake, manifests[0], "usage/changes", lambda t: t.slice(0, t.num_rows - 1))
-    n = manifests[0]["entities"]["usage"]["rows"]
-    with pytest.raises(
-        warehouse.BatchCheckFailed,
-        match=rf"row_count_mismatch \(batch 2026-11-01\): RAW.USAGE_CHANGES: {n - 1} row\(s\) "
-        rf"loaded, the commit marker counts {n}",
-    ):
-        warehouse.load_pending(lake, db)
-    assert warehouse.loaded_batches(db) == []
-    assert _rows(db, "SELECT COUNT(*) AS n FROM raw.usage_changes") == [{"n": 0}]
+def _null_first_id(table: pa.Table) -> pa.Table:
+    ids = table.column("customer_id").to_pylist()
+    i = table.schema.get_field_index("customer_id")
+    return table.set_column(i, "customer_id", pa.array([None, *ids[1:]], pa.string()))
 
 
-def test_a_column_the_files_lack_fails_instead_of_loading_nulls(tmp_path, days):
+def _rows_less_one(table: pa.Table) -> pa.Table:
+    return table.slice(0, table.num_rows - 1)
+
+
+def _with_tariff(table: pa.Table) -> pa.Table:
+    return table.append_column("tariff", pa.array(["x"] * table.num_rows))
+
+
+@pytest.mark.parametrize(
+    ("group", "change", "error"),
+    [
+        pytest.param(
+            "usage/changes",
+            _rows_less_one,
+            r"row_count_mismatch \(batch 2026-11-01\): RAW.USAGE_CHANGES: {n_less_one} "
+            r"row\(s\) loaded, the commit marker counts {n}",
+            id="rows-missing",
+        ),
+        pytest.param(
+            "usage/changes",
+            lambda t: t.drop_columns(["sms_count"]),
+            r"schema_mismatch \(batch 2026-11-01\): RAW.USAGE_CHANGES: the staged files lack "
+            r"column sms_count",
+            id="column-the-files-lack",
+        ),
+        pytest.param(
+            "usage/changes",
+            _with_tariff,
+            r"schema_mismatch \(batch 2026-11-01\): RAW.USAGE_CHANGES: the staged files have "
+            r"column tariff that the table lacks",
+            id="column-the-table-lacks",
+        ),
+        pytest.param(
+            "customers/changes",
+            _null_first_id,
+            r"null_key \(batch 2026-11-01\): RAW.CUSTOMERS_CHANGES: 1 row\(s\) with a NULL key",
+            id="null-key",
+        ),
+    ],
+)
+def test_a_staged_file_unlike_its_commit_marker_or_table_fails_and_loads_nothing(
+    tmp_path, days, group, change, error
+):
     """COPY ... MATCH_BY_COLUMN_NAME loads NULL into a table column the files lack and
     ignores a file column the table lacks (https://docs.snowflake.com/en/sql-reference/sql/
     copy-into-table, MATCH_BY_COLUMN_NAME); the load compares the staged files' columns
     (INFER_SCHEMA: https://docs.snowflake.com/en/sql-reference/functions/infer_schema)
-    with the RAW table and fails by name."""
+    with the RAW table, the rows loaded with the commit marker's count, and the keys with
+    NULL, and fails by name with nothing loaded."""
     lake, db = str(tmp_path / "lake"), str(tmp_path / "wh.duckdb")
     manifests = write_scenario(lake, days[:1])
-    _rewrite(lake, manifests[0], "usage/changes", lambda t: t.drop_columns(["sms_count"]))
-    with pytest.raises(
-        warehouse.BatchCheckFailed,
-        match=r"schema_mismatch \(batch 2026-11-01\): RAW.USAGE_CHANGES: the staged files "
-        r"lack column sms_count",
-    ):
+    _rewrite(lake, manifests[0], group, change)
+    n = manifests[0]["entities"]["usage"]["rows"]
+    with pytest.raises(warehouse.BatchCheckFailed, match=error.format(n=n, n_less_one=n - 1)):
         warehouse.load_pending(lake, db)
     assert warehouse.loaded_batches(db) == []
-
-
-def test_a_null_key_fails_the_load(tmp_path, days):
-    lake, db = str(tmp_path / "lake"), str(tmp_path / "wh.duckdb")
-    manifests = write_scenario(lake, days[:1])
-
-    def null_first_id(table: pa.Table) -> pa.Table:
-        ids = table.column("customer_id").to_pylist()
-        i = table.schema.get_field_index("customer_id")
-        return table.set_column(i, "customer_id", pa.array([None, *ids[1:]], pa.string()))
-
-    _rewrite(lake, manifests[0], "customers/changes", null_first_id)
-    with pytest.raises(
-        warehouse.BatchCheckFailed,
-        match=r"null_key \(batch 2026-11-01\): RAW.CUSTOMERS_CHANGES: 1 row\(s\) with a NULL key",
-    ):
-        warehouse.load_pending(lake, db)
-    assert warehouse.loaded_batches(db) == []
+    for table in ("customers_state", "customers_changes", "usage_changes"):
+        assert _rows(db, f"SELECT COUNT(*) AS n FROM raw.{table}") == [{"n": 0}]
 
 
 def test_a_batch_with_no_rows_for_a_group_lists_no_file_and_loads(tmp_path, days):
