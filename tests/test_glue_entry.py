@@ -89,3 +89,28 @@ def test_glue_entries_catalog_the_batch_and_publish_its_metrics(
             location = partition["StorageDescriptor"]["Location"]
             assert location == catalog.run_folder(str(lake), table.output, BATCH, "jr_0001")
     assert fake_awsglue.commits == 2
+
+
+def test_a_batch_stopped_by_the_quarantine_gate_is_in_the_catalog_and_publishes_nothing(
+    fake_awsglue, fake_aws_credentials, tmp_path
+):
+    """The tables exist before job A runs (its quarantine is queryable by projection); the
+    failed batch writes no metrics file and publishes no metric: it pages instead."""
+    from telco360.jobs.clean_standardize import QuarantineThresholdExceeded
+
+    lake = tmp_path / "lake"
+    shutil.copytree(REPO_ROOT / "tests/data/clean/dirty", lake)
+    args = ["a.py", "--JOB_NAME", "a", "--lake_root", str(lake), "--batch_date", BATCH]
+    args += ["--quarantine_threshold", "0.1", "--catalog_database", DATABASE]
+    args += ["--metrics_namespace", NAMESPACE]
+    with mock_aws():
+        glue = boto3.client("glue")
+        glue.create_database(DatabaseInput={"Name": DATABASE})
+        with pytest.raises(QuarantineThresholdExceeded):
+            glue_entry.clean_standardize(args)
+        tables = {t["Name"] for t in glue.get_tables(DatabaseName=DATABASE)["TableList"]}
+        assert tables == {t.name for t in catalog.ZONE_TABLES}
+        assert boto3.client("cloudwatch").list_metrics(Namespace=NAMESPACE)["Metrics"] == []
+    assert list((lake / "quarantine/services").glob(f"ingest_date={BATCH}/*.parquet"))
+    assert not (lake / lake_layout.metrics_file(BATCH)).exists()
+    assert fake_awsglue.commits == 0
