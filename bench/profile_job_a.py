@@ -22,16 +22,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from telco360.generate import generate  # noqa: E402
+from telco360.ops.generate import generate  # noqa: E402
 
 BATCH = "2026-11-01"
 
 
 def session(event_dir: Path):
-    """A local session like telco360.spark.local_session, plus uncompressed event logs."""
+    """A local session like telco360.local.spark.local_session, plus uncompressed event logs."""
     from pyspark.sql import SparkSession
 
-    from telco360 import spark as local
+    from telco360.local import spark as local
 
     builder = SparkSession.builder.master("local[*]").appName("profile-job-a")
     for key, value in {
@@ -120,7 +120,7 @@ def main() -> int:
     events.mkdir()
     generate(str(lake), customers=args.customers, days=1, start=BATCH, seed=1, dirty=0.01)
     spark = session(events)
-    from telco360.jobs import clean_standardize as job_a
+    from telco360.shipped.jobs import clean_standardize as job_a
 
     started = time.perf_counter()
     job_a.run(spark, str(lake), BATCH)

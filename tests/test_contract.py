@@ -1,4 +1,4 @@
-from telco360 import contract
+from telco360.shipped import contract
 
 
 def test_every_feed_header_is_exactly_the_source_contract():
