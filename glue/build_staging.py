@@ -732,16 +732,6 @@ def usage_changes(usage: DataFrame, batch_date: str) -> DataFrame:
 # ---- reading ---------------------------------------------------------------------------------
 
 
-def committed_batches(lake_root: str) -> list[str]:
-    """Batch dates whose commit marker exists, in order (a folder without one is not a batch)."""
-    folder = join(lake_root, lake_layout.BATCHES_DIR)
-    return [
-        d
-        for d in partition_values(folder, lake_layout.BATCH_PARTITION)
-        if exists(_marker(lake_root, d))
-    ]
-
-
 def _marker(lake_root: str, batch_date: str) -> str:
     return join(lake_root, lake_layout.marker_file(batch_date))
 
@@ -756,7 +746,7 @@ def _backfill_hint(batch_date: str) -> str:
 
 def previous_batch(lake_root: str, batch_date: str) -> str | None:
     """The committed batch D builds on; refuses dates that would fork or skip the chain."""
-    committed = committed_batches(lake_root)
+    committed = lake_layout.committed_dates(lake_root)
     if committed and committed[-1] > batch_date:
         raise OutOfOrderBatch(
             f"batch {batch_date} is older than the latest committed staging batch "
@@ -1228,11 +1218,13 @@ def read_first_line(uri: str, chunk: int = 64 * 1024) -> str | None:
 Zones hold one folder per feed and batch (`<zone>/<feed>/ingest_date=D`); job A marks a batch
 standardized with its metrics file, job B commits it with its manifest (the commit marker),
 and the local runtime keeps its alerts and its run lock beside the zones. docs/DATA_LAYOUT.md
-describes each. Join a path to a root with `lake_io.join(root, path)`. Standard library only:
-it ships to Glue (glue/*.py) and to the Lambdas (the SAM-built layer).
+describes each. Join a path to a root with `lake_io.join(root, path)`. Standard library only
+(and lake_io): it ships to Glue (glue/*.py) and to the Lambdas (the SAM-built layer).
 """
 
 from __future__ import annotations
+
+from telco360.shipped import lake_io
 
 RAW = "raw"
 STANDARDIZED = "standardized"
@@ -1279,6 +1271,17 @@ def staging_dir(output: str, batch_date: str) -> str:
 
 def alerts_dir(batch_date: str) -> str:
     return f"{ALERTS_DIR}/{BATCH_PARTITION}={batch_date}"
+
+
+def committed_dates(lake_root: str) -> list[str]:
+    """Batch dates whose commit marker exists, in order (a folder without one is not a batch):
+    what job B builds on, and what the local runtime and the operator's tools call committed."""
+    folder = lake_io.join(lake_root, BATCHES_DIR)
+    return [
+        d
+        for d in lake_io.partition_values(folder, BATCH_PARTITION)
+        if lake_io.exists(lake_io.join(lake_root, marker_file(d)))
+    ]
 ''',
 }
 

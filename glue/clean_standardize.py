@@ -1784,11 +1784,13 @@ def read_first_line(uri: str, chunk: int = 64 * 1024) -> str | None:
 Zones hold one folder per feed and batch (`<zone>/<feed>/ingest_date=D`); job A marks a batch
 standardized with its metrics file, job B commits it with its manifest (the commit marker),
 and the local runtime keeps its alerts and its run lock beside the zones. docs/DATA_LAYOUT.md
-describes each. Join a path to a root with `lake_io.join(root, path)`. Standard library only:
-it ships to Glue (glue/*.py) and to the Lambdas (the SAM-built layer).
+describes each. Join a path to a root with `lake_io.join(root, path)`. Standard library only
+(and lake_io): it ships to Glue (glue/*.py) and to the Lambdas (the SAM-built layer).
 """
 
 from __future__ import annotations
+
+from telco360.shipped import lake_io
 
 RAW = "raw"
 STANDARDIZED = "standardized"
@@ -1835,6 +1837,17 @@ def staging_dir(output: str, batch_date: str) -> str:
 
 def alerts_dir(batch_date: str) -> str:
     return f"{ALERTS_DIR}/{BATCH_PARTITION}={batch_date}"
+
+
+def committed_dates(lake_root: str) -> list[str]:
+    """Batch dates whose commit marker exists, in order (a folder without one is not a batch):
+    what job B builds on, and what the local runtime and the operator's tools call committed."""
+    folder = lake_io.join(lake_root, BATCHES_DIR)
+    return [
+        d
+        for d in lake_io.partition_values(folder, BATCH_PARTITION)
+        if lake_io.exists(lake_io.join(lake_root, marker_file(d)))
+    ]
 ''',
 }
 

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from telco360.shipped import lake_layout
 from telco360.shipped.contract import FEEDS, LINEAGE_COLUMNS
 from telco360.shipped.jobs import build_staging as job
 
@@ -262,7 +263,7 @@ def by_key(rows: list[dict], key: str = "customer_id") -> dict[str, dict]:
 
 
 def committed(lake: Path) -> list[str]:
-    return job.committed_batches(str(lake))
+    return lake_layout.committed_dates(str(lake))
 
 
 def day(text: str):

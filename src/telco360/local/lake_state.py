@@ -9,6 +9,9 @@ from pathlib import Path
 from telco360.shipped import lake_io, lake_layout
 from telco360.shipped.contract import FEEDS
 
+# Which batches are committed: job B's own rule, defined once where the shipped job reads it.
+from telco360.shipped.lake_layout import committed_dates as committed_dates
+
 
 def landed_dates(lake: str) -> list[str]:
     dates: set[str] = set()
@@ -33,16 +36,6 @@ def dates_between(lake: str, first: str | None, last: str | None) -> list[str]:
 
 def marker_path(lake: str, batch_date: str) -> str:
     return lake_io.join(lake, lake_layout.marker_file(batch_date))
-
-
-def committed_dates(lake: str) -> list[str]:
-    """Batch dates whose commit marker exists, in order (a folder without one is not a batch)."""
-    folder = lake_io.join(lake, lake_layout.BATCHES_DIR)
-    return [
-        d
-        for d in lake_io.partition_values(folder, lake_layout.BATCH_PARTITION)
-        if lake_io.exists(marker_path(lake, d))
-    ]
 
 
 def manifest(lake: str, batch_date: str) -> dict:

@@ -296,16 +296,6 @@ def usage_changes(usage: DataFrame, batch_date: str) -> DataFrame:
 # ---- reading ---------------------------------------------------------------------------------
 
 
-def committed_batches(lake_root: str) -> list[str]:
-    """Batch dates whose commit marker exists, in order (a folder without one is not a batch)."""
-    folder = join(lake_root, lake_layout.BATCHES_DIR)
-    return [
-        d
-        for d in partition_values(folder, lake_layout.BATCH_PARTITION)
-        if exists(_marker(lake_root, d))
-    ]
-
-
 def _marker(lake_root: str, batch_date: str) -> str:
     return join(lake_root, lake_layout.marker_file(batch_date))
 
@@ -320,7 +310,7 @@ def _backfill_hint(batch_date: str) -> str:
 
 def previous_batch(lake_root: str, batch_date: str) -> str | None:
     """The committed batch D builds on; refuses dates that would fork or skip the chain."""
-    committed = committed_batches(lake_root)
+    committed = lake_layout.committed_dates(lake_root)
     if committed and committed[-1] > batch_date:
         raise OutOfOrderBatch(
             f"batch {batch_date} is older than the latest committed staging batch "
