@@ -28,32 +28,15 @@ BATCH = "2026-11-01"
 
 
 def session(event_dir: Path):
-    """A local session like telco360.local.spark.local_session, plus uncompressed event logs."""
-    from pyspark.sql import SparkSession
+    """The local session (telco360.local.spark), plus uncompressed event logs."""
+    from telco360.local.spark import local_session
 
-    from telco360.local import spark as local
-
-    builder = SparkSession.builder.master("local[*]").appName("profile-job-a")
-    for key, value in {
-        "spark.sql.shuffle.partitions": "4",
-        "spark.sql.session.timeZone": "UTC",
-        "spark.ui.enabled": "false",
-        "spark.ui.showConsoleProgress": "false",
-        "spark.driver.memory": "4g",
-        "spark.driver.extraJavaOptions": "-XX:-DontCompileHugeMethods",
-        "spark.sql.codegen.maxFields": str(local.CODEGEN_MAX_FIELDS),
-        "spark.sql.files.maxPartitionBytes": str(8 * 2**20),
-        "spark.sql.inMemoryColumnarStorage.compressed": "false",
-        "spark.sql.codegen.cache.maxEntries": "2000",
+    events = {
         "spark.eventLog.enabled": "true",
         "spark.eventLog.compress": "false",
         "spark.eventLog.dir": str(event_dir),
-    }.items():
-        builder = builder.config(key, value)
-    spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
-    local.quiet_codegen_fallback(spark)
-    return spark
+    }
+    return local_session("profile-job-a", extra=events)
 
 
 def read_events(event_dir: Path) -> list[dict]:

@@ -13,8 +13,12 @@ _session = None
 CODEGEN_MAX_FIELDS = 40  # see local_session
 
 
-def local_session(app_name: str = "telco360", shuffle_partitions: int = 4):
-    """Create (once) and return a local SparkSession using every core of this machine."""
+def local_session(
+    app_name: str = "telco360", shuffle_partitions: int = 4, extra: dict[str, str] | None = None
+):
+    """Create (once) and return a local SparkSession using every core of this machine.
+
+    `extra`: further Spark settings for this process's session (a profiler's event logs)."""
     global _session
     if _session is not None:
         return _session
@@ -23,7 +27,7 @@ def local_session(app_name: str = "telco360", shuffle_partitions: int = 4):
     pin_python_workers()
     from pyspark.sql import SparkSession
 
-    _session = (
+    builder = (
         SparkSession.builder.master("local[*]")
         .appName(app_name)
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
@@ -51,8 +55,10 @@ def local_session(app_name: str = "telco360", shuffle_partitions: int = 4):
         .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
         .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
         .config("spark.hadoop.parquet.enable.summary-metadata", "false")
-        .getOrCreate()
     )
+    for key, value in (extra or {}).items():
+        builder = builder.config(key, value)
+    _session = builder.getOrCreate()
     _session.sparkContext.setLogLevel("ERROR")
     quiet_codegen_fallback(_session)
     return _session
