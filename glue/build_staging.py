@@ -38,6 +38,7 @@ verbatim into runtimes that have nothing else of this project.
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
 
@@ -117,8 +118,21 @@ def category_key(value: str) -> str:
 
 # Characters that spreadsheet and CRM tools leave in header names and that carry no meaning:
 # byte-order marks (also mid-line, where a concatenated export puts them) and zero-width spaces.
-_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b"))
+BOM = "\ufeff"  # a UTF-8 file's byte-order mark, decoded
+_INVISIBLE = dict.fromkeys(map(ord, BOM + "\u200b"))
 _QUOTES = "\"'"
+
+
+def without_bom(line: str) -> str:
+    """A file's first line without the byte-order mark(s) in front of it (text, not a name)."""
+    return line.lstrip(BOM)
+
+
+def header_fields(header_line: str) -> list[str]:
+    """The names of a file's header line, split as CSV, as pre-flight and job A read them. The
+    byte-order mark in front is dropped first (left there, it would keep a quoted first name
+    from reading as quoted); each name is then matched with `header_key`."""
+    return next(csv.reader([without_bom(header_line)]), [])
 
 
 def header_key(header: str) -> str:

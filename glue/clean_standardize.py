@@ -38,6 +38,7 @@ verbatim into runtimes that have nothing else of this project.
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
 
@@ -117,8 +118,21 @@ def category_key(value: str) -> str:
 
 # Characters that spreadsheet and CRM tools leave in header names and that carry no meaning:
 # byte-order marks (also mid-line, where a concatenated export puts them) and zero-width spaces.
-_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b"))
+BOM = "\ufeff"  # a UTF-8 file's byte-order mark, decoded
+_INVISIBLE = dict.fromkeys(map(ord, BOM + "\u200b"))
 _QUOTES = "\"'"
+
+
+def without_bom(line: str) -> str:
+    """A file's first line without the byte-order mark(s) in front of it (text, not a name)."""
+    return line.lstrip(BOM)
+
+
+def header_fields(header_line: str) -> list[str]:
+    """The names of a file's header line, split as CSV, as pre-flight and job A read them. The
+    byte-order mark in front is dropped first (left there, it would keep a quoted first name
+    from reading as quoted); each name is then matched with `header_key`."""
+    return next(csv.reader([without_bom(header_line)]), [])
 
 
 def header_key(header: str) -> str:
@@ -472,7 +486,6 @@ How a file is read, and why:
 from __future__ import annotations
 
 import argparse
-import csv
 import logging
 import math
 from dataclasses import dataclass
@@ -480,6 +493,7 @@ from dataclasses import field as dataclass_field
 
 from telco360.shipped import lake_layout
 from telco360.shipped.contract import (
+    BOM,
     BOOLEAN,
     CATEGORY,
     CONTRACT_VERSION,
@@ -510,7 +524,9 @@ from telco360.shipped.contract import (
     Column,
     Feed,
     category_key,
+    header_fields,
     header_key,
+    without_bom,
 )
 from telco360.shipped.job_errors import (
     from_spark,
@@ -584,7 +600,7 @@ class SourceFile:
     field_count: int  # fields in the header, hence in every well-formed row
     positions: dict[str, int]  # contract column name -> 0-based field position
     drift: tuple[str, ...]  # header names the contract does not know
-    header_line: str = ""  # the header as read (a data line equal to it is repeated_header)
+    header_line: str = ""  # the header as read, without a BOM (see split_fields)
     # Fields without the header's trailing blank names (a trailing delimiter): a row may end
     # with the delimiter, as the header does, or without it.
     bare_field_count: int = 0
@@ -622,7 +638,7 @@ def parse_header(feed: Feed, source_file: str, header_line: str | None) -> Sourc
             f"feed {feed.name!r}, file {source_file}: the file is empty (no header row); "
             "re-deliver the export, then re-run the batch"
         )
-    fields = next(csv.reader([header_line.lstrip("\ufeff")]), [])
+    fields = header_fields(header_line)
     wanted = {header_key(h): c.name for c, h in zip(feed.columns, feed.headers, strict=True)}
     positions: dict[str, int] = {}
     drift: list[str] = []
@@ -650,7 +666,8 @@ def parse_header(feed: Feed, source_file: str, header_line: str | None) -> Sourc
     bare = len(fields)
     while bare > 1 and not header_key(fields[bare - 1]):
         bare -= 1
-    return SourceFile(name, source_file, len(fields), positions, tuple(drift), header_line, bare)
+    header = without_bom(header_line)  # a data line equal to it is a repeated header
+    return SourceFile(name, source_file, len(fields), positions, tuple(drift), header, bare)
 
 
 # --------------------------------------------------------------------------------------------
@@ -817,8 +834,8 @@ def split_fields(rows, feed: Feed, max_fields: int):
     # repeat a costly expression.)
     # A concatenated export repeats its header line (with its BOM, when the second part had
     # one). Compared as whole strings: cheap, and a line that differs is not the header.
-    header = F.regexp_replace("header_line", "^\ufeff", "")
-    repeated = (line == header) | (line == F.concat(F.lit("\ufeff"), header))
+    header = F.col("header_line")  # without its BOM (parse_header)
+    repeated = (line == header) | (line == F.concat(F.lit(BOM), header))
     parsed = rows.select(
         *lineage,
         *positions,

@@ -30,7 +30,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from telco360.shipped import batch_lock, lake_io, lake_layout
 from telco360.shipped.batch_lock import BatchInProgress
-from telco360.shipped.contract import FEEDS, REQUIRED_FEEDS, header_key
+from telco360.shipped.contract import (
+    BOM,
+    FEEDS,
+    REQUIRED_FEEDS,
+    header_fields,
+    header_key,
+    without_bom,
+)
 from telco360.shipped.lambda_tracing import capture_lambda_handler, tracer
 
 logger = Logger()
@@ -111,10 +118,6 @@ def _trace_s3() -> None:
 # ---------------------------------------------------------------------------- the checks
 
 
-def _fields(line: str) -> list[str]:
-    return next(csv.reader([line]), [])
-
-
 def _is_gzip(f: LakeFile) -> bool:
     return f.name.lower().endswith(".gz")
 
@@ -133,9 +136,7 @@ def _head_bytes(lake_root: str, path: str, gzip: bool) -> bytes | None:
 
 
 def _head(lake_root: str, f: LakeFile) -> str:
-    return (_head_bytes(lake_root, f.path, _is_gzip(f)) or b"").decode(
-        "utf-8-sig", errors="replace"
-    )
+    return (_head_bytes(lake_root, f.path, _is_gzip(f)) or b"").decode("utf-8", errors="replace")
 
 
 def _first_line(text: str) -> str:
@@ -144,7 +145,7 @@ def _first_line(text: str) -> str:
 
 
 def _header(lake_root: str, f: LakeFile) -> list[str]:
-    return _fields(_first_line(_head(lake_root, f)))
+    return header_fields(_first_line(_head(lake_root, f)))
 
 
 def _has_data_row(lake_root: str, f: LakeFile) -> bool:
@@ -171,7 +172,7 @@ def _describe_non_utf8(head: bytes) -> str | None:
         if sample[1::2].count(0) > len(sample) // 4 or sample[0::2].count(0) > len(sample) // 4:
             return "UTF-16 text without a byte-order mark (every other byte is NUL)"
         return "binary data (it contains NUL bytes), not CSV text"
-    header = re.split(rb"\r\n|\r|\n", head.removeprefix(b"\xef\xbb\xbf"), maxsplit=1)[0]
+    header = re.split(rb"\r\n|\r|\n", head.removeprefix(BOM.encode("utf-8")), maxsplit=1)[0]
     try:
         header.decode("utf-8")
     except UnicodeDecodeError as bad:
@@ -400,7 +401,7 @@ def _check_not_empty(lake_root: str, batch_date: str, csvs: dict[str, list[LakeF
         for f in files:
             if f.size == 0:
                 empty.append(f"feed {name}, file {f.path}: 0 bytes")
-            elif not _head(lake_root, f):
+            elif not without_bom(_head(lake_root, f)):
                 empty.append(f"feed {name}, file {f.path}: no text (compressed empty file)")
             elif not _has_data_row(lake_root, f):
                 empty.append(f"feed {name}, file {f.path}: header only, no data rows")

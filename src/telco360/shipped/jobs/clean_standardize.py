@@ -36,7 +36,6 @@ How a file is read, and why:
 from __future__ import annotations
 
 import argparse
-import csv
 import logging
 import math
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ from dataclasses import field as dataclass_field
 
 from telco360.shipped import lake_layout
 from telco360.shipped.contract import (
+    BOM,
     BOOLEAN,
     CATEGORY,
     CONTRACT_VERSION,
@@ -74,7 +74,9 @@ from telco360.shipped.contract import (
     Column,
     Feed,
     category_key,
+    header_fields,
     header_key,
+    without_bom,
 )
 from telco360.shipped.job_errors import (
     from_spark,
@@ -148,7 +150,7 @@ class SourceFile:
     field_count: int  # fields in the header, hence in every well-formed row
     positions: dict[str, int]  # contract column name -> 0-based field position
     drift: tuple[str, ...]  # header names the contract does not know
-    header_line: str = ""  # the header as read (a data line equal to it is repeated_header)
+    header_line: str = ""  # the header as read, without a BOM (see split_fields)
     # Fields without the header's trailing blank names (a trailing delimiter): a row may end
     # with the delimiter, as the header does, or without it.
     bare_field_count: int = 0
@@ -186,7 +188,7 @@ def parse_header(feed: Feed, source_file: str, header_line: str | None) -> Sourc
             f"feed {feed.name!r}, file {source_file}: the file is empty (no header row); "
             "re-deliver the export, then re-run the batch"
         )
-    fields = next(csv.reader([header_line.lstrip("\ufeff")]), [])
+    fields = header_fields(header_line)
     wanted = {header_key(h): c.name for c, h in zip(feed.columns, feed.headers, strict=True)}
     positions: dict[str, int] = {}
     drift: list[str] = []
@@ -214,7 +216,8 @@ def parse_header(feed: Feed, source_file: str, header_line: str | None) -> Sourc
     bare = len(fields)
     while bare > 1 and not header_key(fields[bare - 1]):
         bare -= 1
-    return SourceFile(name, source_file, len(fields), positions, tuple(drift), header_line, bare)
+    header = without_bom(header_line)  # a data line equal to it is a repeated header
+    return SourceFile(name, source_file, len(fields), positions, tuple(drift), header, bare)
 
 
 # --------------------------------------------------------------------------------------------
@@ -381,8 +384,8 @@ def split_fields(rows, feed: Feed, max_fields: int):
     # repeat a costly expression.)
     # A concatenated export repeats its header line (with its BOM, when the second part had
     # one). Compared as whole strings: cheap, and a line that differs is not the header.
-    header = F.regexp_replace("header_line", "^\ufeff", "")
-    repeated = (line == header) | (line == F.concat(F.lit("\ufeff"), header))
+    header = F.col("header_line")  # without its BOM (parse_header)
+    repeated = (line == header) | (line == F.concat(F.lit(BOM), header))
     parsed = rows.select(
         *lineage,
         *positions,
