@@ -28,13 +28,13 @@ import chart  # noqa: E402
 import duckdb_reference  # noqa: E402
 import lambda_cold_import  # noqa: E402
 
-from telco360 import warehouse  # noqa: E402
-from telco360.generate import generate  # noqa: E402
-from telco360.spark import local_session  # noqa: E402
+from telco360.local import warehouse  # noqa: E402
+from telco360.local.spark import local_session  # noqa: E402
+from telco360.ops.generate import generate  # noqa: E402
 
 BATCH = "2026-11-01"
-from telco360.jobs import build_staging as job_b  # noqa: E402
-from telco360.jobs import clean_standardize as job_a  # noqa: E402
+from telco360.shipped.jobs import build_staging as job_b  # noqa: E402
+from telco360.shipped.jobs import clean_standardize as job_a  # noqa: E402
 
 
 class HeapPeak:
