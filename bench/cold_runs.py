@@ -5,8 +5,8 @@ figure here is one whole fresh process, timed from outside (wall clock, start to
 fresh copy of the lake, started from a scratch directory (not the repository):
 - `pipeline`: `telco360 run` end to end (pre-flight, job A, job B, warehouse load); each step's
   time is read from the run's own output (`[date] <Step> ok (12.3s)`);
-- `job_alone`: one Glue job as `python -m <job module>`: its own JVM, session and job, what one
-  Glue job run pays on top of Glue's own start-up.
+- `job_alone`: one Glue job as `python -m telco360.local.run_job <job>`: its own JVM, session
+  and job, what one Glue job run pays on top of Glue's own start-up.
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 TELCO360 = Path(sys.executable).parent / "telco360"  # the venv's console script
-JOB_A = "telco360.jobs.clean_standardize"
-JOB_B = "telco360.jobs.build_staging"
+RUN_JOB = "telco360.local.run_job"  # `python -m` it with a job name: one Glue job, locally
 STEP_LINE = re.compile(r"\[(\d{4}-\d\d-\d\d)\] (\w+) ok \(([0-9.]+)s\)")
 STEP_KEYS = {"CleanStandardize": "job_a_s", "BuildStaging": "job_b_s", "WarehouseLoad": "load_s"}
 
@@ -93,8 +92,8 @@ def jobs_alone(seed_lake: Path, work: Path, batch: str) -> dict:
     args = ["--lake_root", str(lake), "--batch_date", batch]
     figures = {}
     with tempfile.TemporaryDirectory(prefix="cold-cwd-", dir=work) as cwd:
-        for key, module in (("job_a_s", JOB_A), ("job_b_s", JOB_B)):
-            seconds, _ = timed_process([sys.executable, "-m", module, *args], Path(cwd))
+        for key, job in (("job_a_s", "clean_standardize"), ("job_b_s", "build_staging")):
+            seconds, _ = timed_process([sys.executable, "-m", RUN_JOB, job, *args], Path(cwd))
             figures[key] = round(seconds, 2)
     shutil.rmtree(lake, ignore_errors=True)
     return figures
@@ -103,7 +102,17 @@ def jobs_alone(seed_lake: Path, work: Path, batch: str) -> dict:
 def job_b_alone(lake: Path, batch: str) -> float:
     """Job B as its own fresh process on a prepared lake (standardized input present)."""
     seconds, _ = timed_process(
-        [sys.executable, "-m", JOB_B, "--lake_root", str(lake), "--batch_date", batch], lake.parent
+        [
+            sys.executable,
+            "-m",
+            RUN_JOB,
+            "build_staging",
+            "--lake_root",
+            str(lake),
+            "--batch_date",
+            batch,
+        ],
+        lake.parent,
     )
     return round(seconds, 2)
 

@@ -30,8 +30,8 @@ import cold_runs  # noqa: E402
 import duckdb_reference  # noqa: E402
 import lambda_cold_import  # noqa: E402
 
-from telco360.generate import generate  # noqa: E402
-from telco360.spark import local_session  # noqa: E402
+from telco360.local.spark import local_session  # noqa: E402
+from telco360.ops.generate import generate  # noqa: E402
 
 BATCH = "2026-11-01"
 DEFAULT_SCALES = [10_000, 1_000_000]

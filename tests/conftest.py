@@ -11,11 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from telco360.repo import REPO_ROOT
-from telco360.repo import load_script as load_module  # functions/*/app.py, bench/*.py
-
-__all__ = ["load_module"]
-
+from telco360.ops.repo import REPO_ROOT
 
 # Modules whose tests run the whole pipeline (`telco360 run` / LocalPipeline).
 END_TO_END = {
@@ -37,7 +33,7 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def spark():
-    from telco360.spark import local_session
+    from telco360.local.spark import local_session
 
     # Every batch a test runs is small: the JVM tuned for small input (see local_session).
     return local_session("telco360-tests", input_bytes=0)
