@@ -124,7 +124,7 @@ class LocalPipeline:
         if self._spark is None and self._starting is None:
             from concurrent.futures import ThreadPoolExecutor
 
-            from telco360.spark import local_session
+            from telco360.local.spark import local_session
 
             pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spark-start")
             self._starting = pool.submit(local_session, "telco360-run", input_bytes=input_bytes)
