@@ -120,7 +120,7 @@ class LocalPipeline:
     def start_spark(self, input_bytes: int | None = None) -> None:
         """Start the Spark session in the background: the JVM boots (seconds) while the
         pre-flight check runs, instead of after it. `input_bytes` (the raw files to process)
-        tunes the JVM for the run's size (see telco360.spark.local_session)."""
+        tunes the JVM for the run's size (see telco360.local.spark.local_session)."""
         if self._spark is None and self._starting is None:
             from concurrent.futures import ThreadPoolExecutor
 
