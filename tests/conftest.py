@@ -35,7 +35,8 @@ def pytest_collection_modifyitems(items):
 def spark():
     from telco360.local.spark import local_session
 
-    return local_session("telco360-tests")
+    # Every batch a test runs is small: the JVM tuned for small input (see local_session).
+    return local_session("telco360-tests", input_bytes=0)
 
 
 FAKE_AWS_REGION = "eu-west-1"

@@ -21,6 +21,17 @@ def landed_dates(lake: str) -> list[str]:
     return sorted(dates)
 
 
+def raw_bytes(lake: str, dates: list[str]) -> int:
+    """Bytes of the raw files landed for these batch dates (a local lake)."""
+    total = 0
+    for feed in FEEDS:
+        for day in dates:
+            folder = Path(lake) / lake_layout.batch_path(lake_layout.RAW, feed, day)
+            if folder.is_dir():
+                total += sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+    return total
+
+
 def standardized_dates(lake: str) -> list[str]:
     folder = lake_io.join(lake, lake_layout.METRICS_DIR)
     return lake_io.partition_values(folder, lake_layout.INGEST_PARTITION)

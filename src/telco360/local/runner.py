@@ -114,14 +114,30 @@ class LocalPipeline:
         self.quarantine_threshold = quarantine_threshold
         self.execution = f"local-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
         self._spark = None
+        self._starting = None  # the Spark session being started in the background
 
     # -- the steps -------------------------------------------------------------------------
+    def start_spark(self, input_bytes: int | None = None) -> None:
+        """Start the Spark session in the background: the JVM boots (seconds) while the
+        pre-flight check runs, instead of after it. `input_bytes` (the raw files to process)
+        tunes the JVM for the run's size (see telco360.local.spark.local_session)."""
+        if self._spark is None and self._starting is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            from telco360.local.spark import local_session
+
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spark-start")
+            self._starting = pool.submit(local_session, "telco360-run", input_bytes=input_bytes)
+            pool.shutdown(wait=False)  # the thread ends when the session is up
+
     @property
     def spark(self):
         if self._spark is None:
             from telco360.local.spark import local_session
 
-            self._spark = local_session("telco360-run")
+            self._spark = (
+                self._starting.result() if self._starting else local_session("telco360-run")
+            )
         return self._spark
 
     def preflight(self, batch_date: str, rerun: bool) -> dict:
@@ -241,6 +257,8 @@ def run_pending(pipeline: LocalPipeline, pending: Plan) -> list[BatchReport]:
     """Run the plan in date order; the first failure raises StepFailed and stops the rest."""
     reports = []
     full = set(pending.full)
+    if full:
+        pipeline.start_spark(lake_state.raw_bytes(pipeline.lake, sorted(full)))
     for day in pending.dates:
         pipeline.echo(f"batch {day}")
         if day in full:

@@ -11,17 +11,29 @@ import sys
 
 _session = None
 CODEGEN_MAX_FIELDS = 40  # see local_session
+QUICK_JIT_MAX_BYTES = 32 * 2**20  # raw input below this: C1 only (see local_session)
 
 
 def local_session(
-    app_name: str = "telco360", shuffle_partitions: int = 4, extra: dict[str, str] | None = None
+    app_name: str = "telco360",
+    shuffle_partitions: int = 4,
+    input_bytes: int | None = None,
+    extra: dict[str, str] | None = None,
 ):
     """Create (once) and return a local SparkSession using every core of this machine.
 
-    `extra`: further Spark settings for this process's session (a profiler's event logs)."""
+    `input_bytes`: how much raw input the session will process, when known. Below
+    QUICK_JIT_MAX_BYTES the JVM compiles with its quick compiler only (C1): a small batch runs
+    each of Spark's generated methods a few thousand times, and HotSpot's optimizing compiler
+    (C2) then costs more CPU than it saves; a large batch needs C2's faster code (figures:
+    bench/README.md, "JIT"). `extra`: further Spark settings for this process's session (a
+    profiler's event logs)."""
     global _session
     if _session is not None:
         return _session
+    java_options = ["-XX:-DontCompileHugeMethods"]  # see below
+    if input_bytes is not None and input_bytes < QUICK_JIT_MAX_BYTES:
+        java_options.append("-XX:TieredStopAtLevel=1")
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
     pin_python_workers()
@@ -37,7 +49,7 @@ def local_session(
         .config("spark.driver.memory", os.environ.get("TELCO360_SPARK_MEMORY", "4g"))
         # Spark generates one large Java method per wide select; HotSpot never JIT-compiles
         # methods over 8,000 bytes unless told to, and interprets them instead.
-        .config("spark.driver.extraJavaOptions", "-XX:-DontCompileHugeMethods")
+        .config("spark.driver.extraJavaOptions", " ".join(java_options))
         # Job A's checks are selects of 60-100 columns whose whole-stage code exceeds the JVM's
         # 64 KB method limit: Spark would spend seconds compiling it, in every query, only to
         # fall back to code per operator. Plans that wide skip the attempt.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 
 from pyspark.sql import Column as SparkColumn
@@ -55,6 +56,7 @@ from telco360.shipped.lake_layout import batch_path
 
 SCHEMA_VERSION = 1
 JOB_NAME = "build_staging"
+ENTITIES_AT_ONCE = 3  # customers, population, usage: built concurrently (see run)
 
 # Delta sizes up to this many keys are broadcast to the state scan: the (large) state is then
 # read, merged and written in one pass with no shuffle. Bigger deltas (e.g. the first load)
@@ -467,11 +469,8 @@ def run(spark: SparkSession, lake_root: str, batch_date: str, run_id: str | None
     def rel(output: str) -> str:
         return f"{lake_layout.staging_dir(output, batch_date)}/run={run_id}"
 
-    entity_specs = (
-        ("customers", CUSTOMER_KEY, CUSTOMER_COLUMNS, CUSTOMER_STATE_SCHEMA),
-        ("population", POPULATION_KEY, POPULATION_COLUMNS, POPULATION_STATE_SCHEMA),
-    )
-    for entity, key, columns, schema in entity_specs:
+    def build_state(entity, key, columns, schema) -> tuple[dict, dict]:
+        """One entity's state and changes: ({output: files}, counts)."""
         delta = latest_per_key({f: standardized(f) for f in columns}, key, columns)
         prior = read_state(spark, lake_root, previous_manifest, f"{entity}/state", schema)
         merged, counts = _build_entity(prior, delta, key, columns, batch_date)
@@ -480,27 +479,53 @@ def run(spark: SparkSession, lake_root: str, batch_date: str, run_id: str | None
         if entity == "customers":
             change_columns.append("changed_feeds")
         changes = merged.where(F.col("change_type").isNotNull())
-        files[f"{entity}/state"] = write_output(
-            merged.select(*state_columns), lake_root, rel(f"{entity}/state"), counts["total"]
-        )
-        files[f"{entity}/changes"] = write_output(
-            changes.select(*change_columns),
-            lake_root,
-            rel(f"{entity}/changes"),
-            counts["inserted"] + counts["updated"],
-        )
+        written = {
+            f"{entity}/state": write_output(
+                merged.select(*state_columns), lake_root, rel(f"{entity}/state"), counts["total"]
+            ),
+            f"{entity}/changes": write_output(
+                changes.select(*change_columns),
+                lake_root,
+                rel(f"{entity}/changes"),
+                counts["inserted"] + counts["updated"],
+            ),
+        }
         merged.unpersist()
-        entities[entity] = counts
+        return written, counts
 
-    usage = usage_changes(standardized("usage"), batch_date).persist()
-    rows, dups = usage.agg(
-        F.count(F.lit(1)), F.coalesce(F.sum(F.col("_n_usage") - 1), F.lit(0))
-    ).first()
-    files["usage/changes"] = write_output(
-        usage.drop("_n_usage"), lake_root, rel("usage/changes"), rows
-    )
-    usage.unpersist()
-    entities["usage"] = {"rows": int(rows), "duplicates_resolved": int(dups)}
+    def build_usage() -> tuple[dict, dict]:
+        usage = usage_changes(standardized("usage"), batch_date).persist()
+        rows, dups = usage.agg(
+            F.count(F.lit(1)), F.coalesce(F.sum(F.col("_n_usage") - 1), F.lit(0))
+        ).first()
+        written = {
+            "usage/changes": write_output(
+                usage.drop("_n_usage"), lake_root, rel("usage/changes"), rows
+            )
+        }
+        usage.unpersist()
+        return written, {"rows": int(rows), "duplicates_resolved": int(dups)}
+
+    # The three entities are independent: built concurrently, so both cores stay busy while
+    # one of them is being planned on the driver or runs a step with few tasks.
+    with ThreadPoolExecutor(max_workers=ENTITIES_AT_ONCE, thread_name_prefix="entity") as pool:
+        running = {
+            "customers": pool.submit(
+                build_state, "customers", CUSTOMER_KEY, CUSTOMER_COLUMNS, CUSTOMER_STATE_SCHEMA
+            ),
+            "population": pool.submit(
+                build_state,
+                "population",
+                POPULATION_KEY,
+                POPULATION_COLUMNS,
+                POPULATION_STATE_SCHEMA,
+            ),
+            "usage": pool.submit(build_usage),
+        }
+        for entity, future in running.items():  # a fixed order: the manifest reads the same
+            written, counts = future.result()
+            files.update(written)
+            entities[entity] = counts
 
     manifest = {
         "schema_version": SCHEMA_VERSION,
