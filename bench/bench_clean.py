@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/bench_clean.py [--customers 1000000] [--lake /tmp/bench-clean]
 
-Writes the batch with the project generator (`telco360.generate`, 1% dirty rows) and runs
-`telco360.jobs.clean_standardize.run` on it. Prints rows read per second of job A (session
+Writes the batch with the project generator (`telco360.ops.generate`, 1% dirty rows) and runs
+`telco360.shipped.jobs.clean_standardize.run` on it. Prints rows read per second of job A (session
 start excluded).
 """
 
@@ -19,9 +19,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from telco360.generate import generate  # noqa: E402
-from telco360.jobs import clean_standardize as job  # noqa: E402
-from telco360.spark import local_session  # noqa: E402
+from telco360.local.spark import local_session  # noqa: E402
+from telco360.ops.generate import generate  # noqa: E402
+from telco360.shipped.jobs import clean_standardize as job  # noqa: E402
 
 BATCH = "2026-11-01"
 
@@ -38,7 +38,7 @@ def main() -> int:
         started = time.perf_counter()
         generate(lake=str(lake), customers=args.customers, days=1, start=BATCH, seed=7, dirty=0.01)
         took = time.perf_counter() - started
-        print(f"generated {args.customers} customers with telco360.generate in {took:.1f} s")
+        print(f"generated {args.customers} customers with telco360.ops.generate in {took:.1f} s")
     raw_bytes = sum(p.stat().st_size for p in (lake / "raw").rglob("*.csv"))
     spark = local_session("bench-clean")
     started = time.perf_counter()

@@ -11,7 +11,7 @@ import argparse
 import tempfile
 import time
 
-from telco360.generate import generate
+from telco360.ops.generate import generate
 
 
 def main() -> None:

@@ -26,9 +26,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from telco360.contract import CUSTOMER_FEEDS, FEEDS, LINEAGE_COLUMNS  # noqa: E402
-from telco360.jobs import build_staging as job  # noqa: E402
-from telco360.spark import local_session  # noqa: E402
+from telco360.local.spark import local_session  # noqa: E402
+from telco360.shipped.contract import CUSTOMER_FEEDS, FEEDS, LINEAGE_COLUMNS  # noqa: E402
+from telco360.shipped.jobs import build_staging as job  # noqa: E402
 
 START = date(2026, 11, 1)
 

@@ -15,7 +15,7 @@ import time
 
 import duckdb
 
-from telco360.contract import (
+from telco360.shipped.contract import (
     BOOLEAN,
     CATEGORY,
     CUSTOMER_FEEDS,
@@ -28,7 +28,7 @@ from telco360.contract import (
     TRUE_WORDS,
     category_key,
 )
-from telco360.lake_layout import batch_path  # noqa: E402
+from telco360.shipped.lake_layout import batch_path  # noqa: E402
 
 TRIM = " \t\u00a0"
 

@@ -2,7 +2,8 @@
 
 What Lambda runs is that artifact (function folder in /var/task, contract layer in
 /opt/python), not the project's virtualenv, so that is what is timed: a fresh interpreter
-importing `app` with the same two folders on its path, minus a bare interpreter. Each is also
+importing `app` with the same two folders on its path, minus a bare interpreter (`app` is the
+function's entry; the handler it imports, telco360.shipped.*, comes from the layer). Each is also
 timed from a copy with no bytecode, which is what a package without .pyc costs on Lambda
 (/var/task is read-only, so nothing compiled at a cold start is ever kept).
 """
@@ -33,8 +34,9 @@ def spy(self, data, path, **kw):
     return original(self, data, path, **kw)
 loader.SourceLoader.source_to_code = spy
 import app, aws_lambda_powertools
-print(json.dumps({"compiled": compiled,
-                  "app": app.__file__, "powertools": aws_lambda_powertools.__file__}))
+handler = sys.modules[app.lambda_handler.__module__]
+print(json.dumps({"compiled": compiled, "app": app.__file__, "handler": handler.__file__,
+                  "powertools": aws_lambda_powertools.__file__}))
 """
 
 
@@ -79,7 +81,7 @@ def measure(logical_id: str, runs: int = 7) -> dict:
             [sys.executable, "-c", _CHECK], env=env, check=True, cwd="/", capture_output=True
         ).stdout
     )
-    for module in ("app", "powertools"):
+    for module in ("app", "handler", "powertools"):
         if not check[module].startswith(str(BUILD)):
             raise SystemExit(f"{module} imported from {check[module]}, not from {BUILD}")
     shipped_ms, bare_ms = _import_ms(function_dir, layer_dir, logical_id, runs)

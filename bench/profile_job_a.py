@@ -22,38 +22,21 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from telco360.generate import generate  # noqa: E402
+from telco360.ops.generate import generate  # noqa: E402
 
 BATCH = "2026-11-01"
 
 
 def session(event_dir: Path):
-    """A local session like telco360.spark.local_session, plus uncompressed event logs."""
-    from pyspark.sql import SparkSession
+    """The local session (telco360.local.spark), plus uncompressed event logs."""
+    from telco360.local.spark import local_session
 
-    from telco360 import spark as local
-
-    builder = SparkSession.builder.master("local[*]").appName("profile-job-a")
-    for key, value in {
-        "spark.sql.shuffle.partitions": "4",
-        "spark.sql.session.timeZone": "UTC",
-        "spark.ui.enabled": "false",
-        "spark.ui.showConsoleProgress": "false",
-        "spark.driver.memory": "4g",
-        "spark.driver.extraJavaOptions": "-XX:-DontCompileHugeMethods",
-        "spark.sql.codegen.maxFields": str(local.CODEGEN_MAX_FIELDS),
-        "spark.sql.files.maxPartitionBytes": str(8 * 2**20),
-        "spark.sql.inMemoryColumnarStorage.compressed": "false",
-        "spark.sql.codegen.cache.maxEntries": "2000",
+    events = {
         "spark.eventLog.enabled": "true",
         "spark.eventLog.compress": "false",
         "spark.eventLog.dir": str(event_dir),
-    }.items():
-        builder = builder.config(key, value)
-    spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
-    local.quiet_codegen_fallback(spark)
-    return spark
+    }
+    return local_session("profile-job-a", extra=events)
 
 
 def read_events(event_dir: Path) -> list[dict]:
@@ -120,7 +103,7 @@ def main() -> int:
     events.mkdir()
     generate(str(lake), customers=args.customers, days=1, start=BATCH, seed=1, dirty=0.01)
     spark = session(events)
-    from telco360.jobs import clean_standardize as job_a
+    from telco360.shipped.jobs import clean_standardize as job_a
 
     started = time.perf_counter()
     job_a.run(spark, str(lake), BATCH)

@@ -1,8 +1,10 @@
-"""`make bench`: how fast the local pipeline runs, how its cost grows, what a day costs on AWS.
+"""`make bench`: how long a cold run takes (what users and Glue pay), against the DuckDB floor,
+how job B's cost grows with history, and what a day costs on AWS.
 
-    .venv/bin/python bench/run_bench.py [--scales 10000,100000,1000000] [--history-days 30]
+    .venv/bin/python bench/run_bench.py [--scales 10000,1000000] [--runs 3] [--runs-1m 2]
 
-Writes bench/results/latest.{json,md,png}. A benchmark, not a test: it takes many minutes.
+Every Spark figure is a fresh process (a cold JVM): see cold_runs.py. Writes
+bench/results/latest.{json,md,png}. A benchmark, not a test: it takes about half an hour.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -25,51 +26,16 @@ sys.path[:0] = [str(REPO / "src"), str(REPO / "bench")]
 
 import aws_cost  # noqa: E402
 import chart  # noqa: E402
+import cold_runs  # noqa: E402
 import duckdb_reference  # noqa: E402
 import lambda_cold_import  # noqa: E402
 
-from telco360 import warehouse  # noqa: E402
-from telco360.generate import generate  # noqa: E402
-from telco360.spark import local_session  # noqa: E402
+from telco360.local.spark import local_session  # noqa: E402
+from telco360.ops.generate import generate  # noqa: E402
 
 BATCH = "2026-11-01"
-from telco360.jobs import build_staging as job_b  # noqa: E402
-from telco360.jobs import clean_standardize as job_a  # noqa: E402
-
-
-class HeapPeak:
-    """Peak JVM heap in use (MemoryMXBean.getHeapMemoryUsage().getUsed()), polled every 0.2 s
-    from a thread while a block runs. Live + not-yet-collected objects; not the process RSS."""
-
-    def __init__(self, spark):
-        self.bean = spark.sparkContext._jvm.java.lang.management.ManagementFactory
-        self.peak = 0
-        self._stop = threading.Event()
-
-    def _poll(self):
-        while not self._stop.is_set():
-            used = self.bean.getMemoryMXBean().getHeapMemoryUsage().getUsed()
-            self.peak = max(self.peak, used)
-            self._stop.wait(0.2)
-
-    def __enter__(self):
-        self._thread = threading.Thread(target=self._poll, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-    @property
-    def mb(self) -> float:
-        return round(self.peak / 2**20, 1)
-
-
-def timed(fn, *args, **kwargs) -> tuple[float, object]:
-    started = time.perf_counter()
-    result = fn(*args, **kwargs)
-    return time.perf_counter() - started, result
+DEFAULT_SCALES = [10_000, 1_000_000]
+FLOOR_SCRIPT = REPO.parent / "shared" / "perf" / "floor_duckdb.py"  # the workplace's shared floor
 
 
 def data_rows(lake: Path) -> int:
@@ -88,69 +54,58 @@ def make_lake(work: Path, customers: int) -> Path:
     return lake
 
 
-def run_scale(spark, work: Path, customers: int, keep_lake: bool = False) -> dict:
-    lake = make_lake(work, customers)
-    rows_in = data_rows(lake)
-    db = work / f"warehouse_{customers}.duckdb"
-    db.unlink(missing_ok=True)
-    with HeapPeak(spark) as heap:
-        clean_s, _ = timed(job_a.run, spark, str(lake), BATCH)
-        staging_s, _ = timed(job_b.run, spark, str(lake), BATCH, run_id="bench")
-    load_s, _ = timed(warehouse.load_batch, str(lake), str(db), BATCH)
-    e2e = clean_s + staging_s + load_s
-    result = {
+def cold_scale(work: Path, customers: int, runs: int) -> tuple[dict, dict]:
+    """Cold `telco360 run` processes (median of `runs`) and each Glue job alone, fresh JVMs."""
+    seed = make_lake(work, customers)
+    pipeline = cold_runs.pipeline(seed, work, customers, runs)
+    pipeline["rows_in"] = data_rows(seed)
+    alone = {"customers": customers, **cold_runs.jobs_alone(seed, work, BATCH)}
+    print(f"each Glue job alone, {customers:,} customers: {alone}", flush=True)
+    return pipeline, alone
+
+
+def floor(work: Path, customers: int, cold: dict, floor_script: Path) -> dict:
+    """The DuckDB floors on the same day's lake, next to Spark's cold jobs A + B."""
+    lake = work / f"lake_{customers}"
+    minimal = cold_runs.shared_floor(floor_script, lake, BATCH, work / "floor_out")
+    reference = duckdb_reference.run(str(lake), BATCH, str(work / "duckdb_out"))["seconds"]
+    spark_ab = round(cold["job_a_s"] + cold["job_b_s"], 2)
+    return {
         "customers": customers,
-        "rows_in": rows_in,
-        "clean_s": round(clean_s, 2),
-        "staging_s": round(staging_s, 2),
-        "load_s": round(load_s, 2),
-        "e2e_s": round(e2e, 2),
-        "rows_per_s": round(rows_in / e2e),
-        "jvm_peak_mb": heap.mb,
+        "duckdb_minimal_s": minimal,
+        "duckdb_minimal_script": str(floor_script),
+        "duckdb_reference_s": round(reference, 2),
+        "spark_ab_s": spark_ab,
+        "ratio_minimal": round(spark_ab / minimal, 2) if minimal else None,
+        "ratio_reference": round(spark_ab / reference, 2),
+        "spark_is": "median cold telco360 run's job A + job B step times",
     }
-    print(f"scale {customers:,}: {result}", flush=True)
-    if not keep_lake:
-        shutil.rmtree(lake, ignore_errors=True)
-    db.unlink(missing_ok=True)
-    return result
 
 
-def run_incremental(spark, work: Path, customers: int, history_days: int, delta: float) -> dict:
-    """Job B on day 2 vs day N of a lake of equal daily deltas (bench_staging's synthetic lake)."""
+def run_incremental(work: Path, customers: int, history_days: int, delta: float) -> dict:
+    """Job B, cold (its own process), on day 2 and on day N of a lake of equal daily deltas
+    (bench_staging's synthetic lake, built first in this process)."""
     import bench_staging
 
-    results = {}
+    lakes = {}
+    spark = local_session("telco360-bench-lakes")
     for label, prior in (("day2_s", 1), ("dayN_s", history_days - 1)):
         lake = work / f"incremental_{label}"
         shutil.rmtree(lake, ignore_errors=True)
-        day = bench_staging.build_lake(spark, lake, prior, customers, delta)
-        seconds, _ = timed(bench_staging.job.run, spark, str(lake), day, run_id="bench")
-        results[label] = round(seconds, 2)
-        print(f"incremental {label} ({prior} committed before): {seconds:.1f} s", flush=True)
+        lakes[label] = (lake, bench_staging.build_lake(spark, lake, prior, customers, delta))
+    spark.stop()
+    results = {}
+    for label, (lake, day) in lakes.items():
+        results[label] = cold_runs.job_b_alone(lake, day)
+        print(f"incremental {label}, job B cold: {results[label]} s", flush=True)
         shutil.rmtree(lake, ignore_errors=True)
     return {
         "customers": customers,
         "history_days": history_days,
         "delta_share": delta,
-        "job": "build_staging (job B); job A reads only the day's raw files",
+        "job": "build_staging (job B) as its own process; job A reads only the day's raw files",
         **results,
         "ratio": round(results["dayN_s"] / results["day2_s"], 3),
-    }
-
-
-def duckdb_vs_spark(spark, work: Path, customers: int, scale_result: dict | None) -> dict:
-    lake = work / f"lake_{customers}"
-    if not lake.exists():
-        lake = make_lake(work, customers)
-    ddb_s = duckdb_reference.run(str(lake), BATCH, str(work / "duckdb_out"))["seconds"]
-    spark_s = (scale_result["clean_s"] + scale_result["staging_s"]) if scale_result else None
-    shutil.rmtree(lake, ignore_errors=True)
-    return {
-        "customers": customers,
-        "duckdb_s": round(ddb_s, 2),
-        "spark_s": spark_s,
-        "ratio": round(spark_s / ddb_s, 2) if spark_s else None,
-        "what": "raw CSV -> typed, checked, deduplicated standardized Parquet -> latest state",
     }
 
 
@@ -182,21 +137,19 @@ def save(report: dict, out: Path, skip: set, scales: list[int], started: float, 
     import report_md
 
     assumed = aws_cost.Assumptions()
-    done = report.get("scales", [])
+    done = report.get("cold", [])
     report["aws_cost_usd_per_run"] = {
         str(s["customers"]): {
             k: round(v, 6)
-            for k, v in aws_cost.estimate_run_cost([s["clean_s"], s["staging_s"]], assumed).items()
+            for k, v in aws_cost.estimate_run_cost([s["job_a_s"], s["job_b_s"]], assumed).items()
         }
-        for s in done
+        for s in report.get("cold_jobs_alone", [])
     }
     report["aws_cost_prices"] = aws_cost.prices()
     report["aws_cost_assumptions"] = aws_cost.assumptions(assumed)
     report["load_average_end"] = os.getloadavg()
     report["total_minutes"] = round((time.time() - started) / 60, 1)
-    report["partial"] = (
-        not final or bool(skip) or [s["customers"] for s in done] != [10_000, 100_000, 1_000_000]
-    )
+    report["partial"] = not final or bool(skip) or [s["customers"] for s in done] != DEFAULT_SCALES
     (out / "latest.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     if done:
         chart.plot(done, str(out / "latest.png"))
@@ -206,13 +159,15 @@ def save(report: dict, out: Path, skip: set, scales: list[int], started: float, 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scales", default="10000,100000,1000000")
+    parser.add_argument("--scales", default=",".join(str(n) for n in DEFAULT_SCALES))
+    parser.add_argument("--runs", type=int, default=3, help="cold runs per scale (median)")
+    parser.add_argument("--runs-1m", type=int, default=2, help="cold runs at 1M customers or more")
     parser.add_argument("--history-days", type=int, default=30)
     parser.add_argument("--delta", type=float, default=0.02)
+    parser.add_argument("--floor", default=str(FLOOR_SCRIPT), help="the shared DuckDB floor script")
     parser.add_argument("--out", default=str(REPO / "bench" / "results"))
     parser.add_argument("--work", default=None, help="scratch folder (default: a temp dir)")
-    parser.add_argument("--warmup", type=int, default=2000, help="warm-up customers (0: none)")
-    parser.add_argument("--skip", default="", help="comma list: incremental,duckdb,imports")
+    parser.add_argument("--skip", default="", help="comma list: incremental,floor,imports")
     args = parser.parse_args()
     scales = [int(s) for s in args.scales.split(",")]
     skip = set(filter(None, args.skip.split(",")))
@@ -223,9 +178,12 @@ def main() -> int:
     started = time.time()
     report = {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "commit": git_commit(),
         "machine": machine(),
         "versions": versions(),
         "load_average_start": os.getloadavg(),
+        "cold": [],
+        "cold_jobs_alone": [],
     }
     if "imports" not in skip:
         handlers = (("preflight", "PreflightFunction"), ("notify", "NotifyFailureFunction"))
@@ -234,32 +192,33 @@ def main() -> int:
             report[f"{name}_cold_import_ms"] = got["ms"]
             report[f"{name}_cold_import_detail"] = got
             print(f"{name} cold import: {got}", flush=True)
-        report["scales"] = []
         save(report, out, skip, scales, started)
 
-    spark = local_session("telco360-bench")
-    if args.warmup:
-        run_scale(spark, work, args.warmup)  # warm-up (JIT, code generation): not reported
-    report["warmup_customers"] = args.warmup
     largest = max(scales)
-    report["scales"] = []
     for n in scales:
-        report["scales"].append(run_scale(spark, work, n, keep_lake=n == largest))
+        runs = args.runs_1m if n >= 1_000_000 else args.runs
+        pipeline, alone = cold_scale(work, n, runs)
+        report["cold"].append(pipeline)
+        report["cold_jobs_alone"].append(alone)
+        if n == largest and "floor" not in skip:
+            report["floor"] = floor(work, n, pipeline, Path(args.floor))
+            print(f"floor: {report['floor']}", flush=True)
+        shutil.rmtree(work / f"lake_{n}", ignore_errors=True)
         save(report, out, skip, scales, started)
-    by_n = {s["customers"]: s for s in report["scales"]}
-    if "duckdb" not in skip:
-        report["duckdb_reference"] = duckdb_vs_spark(spark, work, largest, by_n.get(largest))
-        print(f"duckdb reference: {report['duckdb_reference']}", flush=True)
-        save(report, out, skip, scales, started)
-    else:
-        shutil.rmtree(work / f"lake_{largest}", ignore_errors=True)
     if "incremental" not in skip:
-        report["incremental"] = run_incremental(spark, work, largest, args.history_days, args.delta)
+        report["incremental"] = run_incremental(work, largest, args.history_days, args.delta)
 
     save(report, out, skip, scales, started, final=True)
     if not args.work:
         shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def git_commit() -> str | None:
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+    )
+    return done.stdout.strip() or None
 
 
 if __name__ == "__main__":

@@ -1,28 +1,34 @@
-# GENERATED from src/telco360 by `make glue` (telco360.glue_bundle). Never edit: change
+# GENERATED from src/telco360 by `make glue` (telco360.ops.glue_bundle). Never edit: change
 # the package and run `make glue`; a test fails when this file is stale.
-"""AWS Glue entry of job `build_staging`: `telco360.jobs.glue_entry.build_staging()` with the package
-modules it imports bundled below (sources in src/telco360)."""
+"""AWS Glue entry of job `build_staging`: `telco360.shipped.jobs.glue_entry.build_staging()` with
+the package modules it imports bundled below (sources in src/telco360)."""
 
 import importlib.abc
 import importlib.util
 import sys
 
-PACKAGES = ('telco360', 'telco360.jobs')
+PACKAGES = ('telco360', 'telco360.shipped', 'telco360.shipped.jobs')
 MODULES = {
-    'telco360': r'''"""Telco Customer 360: one package, three roles.
+    'telco360': r'''"""Telco Customer 360: one package, three roles, one sub-package each.
 
-Shipped to AWS (standard library + PySpark only; bundled into glue/*.py by `make glue`, or
-copied into the Lambda layer by layers/contract/Makefile):
-    jobs/ (job A clean_standardize, job B build_staging, glue_entry), contract, lake_layout,
-    lake_io, job_errors, batch_lock, lambda_tracing
-AWS emulated locally (`telco360 run`: the state machine's steps on one machine):
-    runner, pipeline_definition, spark, warehouse, warehouse_sql, sql_statements, run_lock,
-    lake_state, run_summary, report_data, report_html
-Operator tools:
-    cli, generate/, backfill, aws_ops, glue_bundle, repo
+- `telco360.shipped`: what runs on AWS (the feed contract, lake layout and I/O, the Lambda
+  handlers, the Glue jobs). Standard library, PySpark and Powertools only; copied into the
+  Lambda layer by layers/contract/Makefile and bundled into glue/*.py by `make glue`, so it
+  never imports the other two.
+- `telco360.local`: what emulates AWS on one machine (`telco360 run`: the state machine's
+  steps, the DuckDB warehouse, the run lock, the summary and report).
+- `telco360.ops`: the operator's tools (the CLI, the test-data generator, backfill, AWS
+  operations, the Glue bundle writer).
 """
 ''',
-    'telco360.catalog': r'''"""The lake's tables in the AWS Glue Data Catalog, what Athena queries: built from the contract.
+    'telco360.shipped': r'''"""What ships to AWS: the feed contract, the lake layout and I/O, the batch lock, the Lambda
+handlers (preflight, notify_failure) and their lazy tracer, and the Glue jobs (jobs/).
+
+The Lambda layer (layers/contract/Makefile) and the Glue bundle (`make glue`) carry only this
+sub-package, so nothing here imports telco360.local or telco360.ops (tests/test_package_roles.py).
+"""
+''',
+    'telco360.shipped.catalog': r'''"""The lake's tables in the AWS Glue Data Catalog, what Athena queries: built from the contract.
 
 One table per feed and zone (`standardized_<feed>`, `quarantine_<feed>`) and one per staging
 output (`staging_customers_state`, ...), in the stack's Glue database. Their columns come from
@@ -51,8 +57,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telco360 import lake_layout
-from telco360.contract import CONTRACT_VERSION, CUSTOMER_FEEDS, FEEDS, LINEAGE_COLUMNS
+from telco360.shipped import lake_layout
+from telco360.shipped.contract import CONTRACT_VERSION, CUSTOMER_FEEDS, FEEDS, LINEAGE_COLUMNS
 
 PARTITION_TYPE = "string"  # `YYYY-MM-DD`, the folder name's value
 PARQUET = {
@@ -295,7 +301,7 @@ def register_batch(glue, database: str, lake_root: str, manifest: dict) -> list[
         registered.append(table.name)
     return registered
 ''',
-    'telco360.contract': r'''"""The feed contract: the one source of truth for what the CRM exports look like.
+    'telco360.shipped.contract': r'''"""The feed contract: the one source of truth for what the CRM exports look like.
 
 Used by the generator, the pre-flight Lambda (shipped in a SAM-built layer), both Glue
 jobs (bundled into glue/*.py by `make glue`, checked for staleness by a test) and the tests.
@@ -305,6 +311,7 @@ verbatim into runtimes that have nothing else of this project.
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
 
@@ -384,8 +391,21 @@ def category_key(value: str) -> str:
 
 # Characters that spreadsheet and CRM tools leave in header names and that carry no meaning:
 # byte-order marks (also mid-line, where a concatenated export puts them) and zero-width spaces.
-_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b"))
+BOM = "\ufeff"  # a UTF-8 file's byte-order mark, decoded
+_INVISIBLE = dict.fromkeys(map(ord, BOM + "\u200b"))
 _QUOTES = "\"'"
+
+
+def without_bom(line: str) -> str:
+    """A file's first line without the byte-order mark(s) in front of it (text, not a name)."""
+    return line.lstrip(BOM)
+
+
+def header_fields(header_line: str) -> list[str]:
+    """The names of a file's header line, split as CSV, as pre-flight and job A read them. The
+    byte-order mark in front is dropped first (left there, it would keep a quoted first name
+    from reading as quoted); each name is then matched with `header_key`."""
+    return next(csv.reader([without_bom(header_line)]), [])
 
 
 def header_key(header: str) -> str:
@@ -630,7 +650,7 @@ CHURN_REASONS = {
     "Other": ("Moved", "Deceased", "Don't know"),
 }
 ''',
-    'telco360.job_errors': r'''"""What an operator reads when a Glue job fails inside Spark.
+    'telco360.shipped.job_errors': r'''"""What an operator reads when a Glue job fails inside Spark.
 
 An error raised by Spark, Py4J or the JVM carries a Java class name and a stack trace hundreds
 of lines long, which says nothing to the person paged. Each Glue job's `run` is wrapped by
@@ -697,28 +717,28 @@ def readable_spark_errors(job: str, what_is_published: str):
 
     return decorate
 ''',
-    'telco360.jobs': r'''"""The two Glue jobs' logic (A: clean_standardize, B: build_staging): pure DataFrame
+    'telco360.shipped.jobs': r'''"""The two Glue jobs' logic (A: clean_standardize, B: build_staging): pure DataFrame
 transforms plus `run(spark, lake_root, batch_date, ...)`. Imported by the local runner, the
 tests and the benchmarks; on AWS, `glue_entry` calls the same `run`."""
 ''',
-    'telco360.jobs.build_staging': r'''"""Glue job B, "Build Staging": the latest state of every customer and zip code as of batch D,
+    'telco360.shipped.jobs.build_staging': r'''"""Glue job B, "Build Staging": the latest state of every customer and zip code as of batch D,
 D's changes, and D's usage facts, published atomically under `staging/`.
 
-    python -m telco360.jobs.build_staging --lake_root <folder | s3://...> --batch_date YYYY-MM-DD
+    python -m telco360.local.run_job build_staging --lake_root <folder | s3://...> \
+        --batch_date YYYY-MM-DD
 
 Cost follows the day's delta, not history: the state for D is the state files of the latest
 committed batch before D (listed by its manifest) merged with D's standardized rows. Every file
 of a run goes under a fresh `run=<run_id>` folder; the manifest (commit marker) is written last.
 Layout and schemas: docs/DATA_LAYOUT.md. On AWS Glue 6.0
-`telco360.jobs.glue_entry` calls `run`; locally the runner imports it.
+`telco360.shipped.jobs.glue_entry` calls `run`; locally the runner imports it.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
-import sys
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 
 from pyspark.sql import Column as SparkColumn
@@ -736,17 +756,17 @@ from pyspark.sql.types import (
     StructType,
 )
 
-from telco360 import lake_layout
-from telco360.contract import (
+from telco360.shipped import lake_layout
+from telco360.shipped.contract import (
     CONTRACT_VERSION,
     CUSTOMER_FEEDS,
     FEEDS,
     LINEAGE_COLUMNS,
 )
-from telco360.job_errors import (
+from telco360.shipped.job_errors import (
     readable_spark_errors,
 )
-from telco360.lake_io import (
+from telco360.shipped.lake_io import (
     delete_tree,
     exists,
     join,
@@ -755,11 +775,11 @@ from telco360.lake_io import (
     read_json,
     write_json,
 )
-from telco360.lake_layout import batch_path
-from telco360.spark import local_session
+from telco360.shipped.lake_layout import batch_path
 
 SCHEMA_VERSION = 1
 JOB_NAME = "build_staging"
+ENTITIES_AT_ONCE = 3  # customers, population, usage: built concurrently (see run)
 
 # Delta sizes up to this many keys are broadcast to the state scan: the (large) state is then
 # read, merged and written in one pass with no shuffle. Bigger deltas (e.g. the first load)
@@ -1001,16 +1021,6 @@ def usage_changes(usage: DataFrame, batch_date: str) -> DataFrame:
 # ---- reading ---------------------------------------------------------------------------------
 
 
-def committed_batches(lake_root: str) -> list[str]:
-    """Batch dates whose commit marker exists, in order (a folder without one is not a batch)."""
-    folder = join(lake_root, lake_layout.BATCHES_DIR)
-    return [
-        d
-        for d in partition_values(folder, lake_layout.BATCH_PARTITION)
-        if exists(_marker(lake_root, d))
-    ]
-
-
 def _marker(lake_root: str, batch_date: str) -> str:
     return join(lake_root, lake_layout.marker_file(batch_date))
 
@@ -1025,7 +1035,7 @@ def _backfill_hint(batch_date: str) -> str:
 
 def previous_batch(lake_root: str, batch_date: str) -> str | None:
     """The committed batch D builds on; refuses dates that would fork or skip the chain."""
-    committed = committed_batches(lake_root)
+    committed = lake_layout.committed_dates(lake_root)
     if committed and committed[-1] > batch_date:
         raise OutOfOrderBatch(
             f"batch {batch_date} is older than the latest committed staging batch "
@@ -1182,11 +1192,8 @@ def run(spark: SparkSession, lake_root: str, batch_date: str, run_id: str | None
     def rel(output: str) -> str:
         return f"{lake_layout.staging_dir(output, batch_date)}/run={run_id}"
 
-    entity_specs = (
-        ("customers", CUSTOMER_KEY, CUSTOMER_COLUMNS, CUSTOMER_STATE_SCHEMA),
-        ("population", POPULATION_KEY, POPULATION_COLUMNS, POPULATION_STATE_SCHEMA),
-    )
-    for entity, key, columns, schema in entity_specs:
+    def build_state(entity, key, columns, schema) -> tuple[dict, dict]:
+        """One entity's state and changes: ({output: files}, counts)."""
         delta = latest_per_key({f: standardized(f) for f in columns}, key, columns)
         prior = read_state(spark, lake_root, previous_manifest, f"{entity}/state", schema)
         merged, counts = _build_entity(prior, delta, key, columns, batch_date)
@@ -1195,27 +1202,53 @@ def run(spark: SparkSession, lake_root: str, batch_date: str, run_id: str | None
         if entity == "customers":
             change_columns.append("changed_feeds")
         changes = merged.where(F.col("change_type").isNotNull())
-        files[f"{entity}/state"] = write_output(
-            merged.select(*state_columns), lake_root, rel(f"{entity}/state"), counts["total"]
-        )
-        files[f"{entity}/changes"] = write_output(
-            changes.select(*change_columns),
-            lake_root,
-            rel(f"{entity}/changes"),
-            counts["inserted"] + counts["updated"],
-        )
+        written = {
+            f"{entity}/state": write_output(
+                merged.select(*state_columns), lake_root, rel(f"{entity}/state"), counts["total"]
+            ),
+            f"{entity}/changes": write_output(
+                changes.select(*change_columns),
+                lake_root,
+                rel(f"{entity}/changes"),
+                counts["inserted"] + counts["updated"],
+            ),
+        }
         merged.unpersist()
-        entities[entity] = counts
+        return written, counts
 
-    usage = usage_changes(standardized("usage"), batch_date).persist()
-    rows, dups = usage.agg(
-        F.count(F.lit(1)), F.coalesce(F.sum(F.col("_n_usage") - 1), F.lit(0))
-    ).first()
-    files["usage/changes"] = write_output(
-        usage.drop("_n_usage"), lake_root, rel("usage/changes"), rows
-    )
-    usage.unpersist()
-    entities["usage"] = {"rows": int(rows), "duplicates_resolved": int(dups)}
+    def build_usage() -> tuple[dict, dict]:
+        usage = usage_changes(standardized("usage"), batch_date).persist()
+        rows, dups = usage.agg(
+            F.count(F.lit(1)), F.coalesce(F.sum(F.col("_n_usage") - 1), F.lit(0))
+        ).first()
+        written = {
+            "usage/changes": write_output(
+                usage.drop("_n_usage"), lake_root, rel("usage/changes"), rows
+            )
+        }
+        usage.unpersist()
+        return written, {"rows": int(rows), "duplicates_resolved": int(dups)}
+
+    # The three entities are independent: built concurrently, so both cores stay busy while
+    # one of them is being planned on the driver or runs a step with few tasks.
+    with ThreadPoolExecutor(max_workers=ENTITIES_AT_ONCE, thread_name_prefix="entity") as pool:
+        running = {
+            "customers": pool.submit(
+                build_state, "customers", CUSTOMER_KEY, CUSTOMER_COLUMNS, CUSTOMER_STATE_SCHEMA
+            ),
+            "population": pool.submit(
+                build_state,
+                "population",
+                POPULATION_KEY,
+                POPULATION_COLUMNS,
+                POPULATION_STATE_SCHEMA,
+            ),
+            "usage": pool.submit(build_usage),
+        }
+        for entity, future in running.items():  # a fixed order: the manifest reads the same
+            written, counts = future.result()
+            files.update(written)
+            entities[entity] = counts
 
     manifest = {
         "schema_version": SCHEMA_VERSION,
@@ -1232,46 +1265,17 @@ def run(spark: SparkSession, lake_root: str, batch_date: str, run_id: str | None
     write_marker(lake_root, manifest)
     remove_stale_runs(lake_root, batch_date, run_id)
     return manifest
-
-
-# ---- entry points ----------------------------------------------------------------------------
-
-
-def _parse_local(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m telco360.jobs.build_staging", description=__doc__
-    )
-    parser.add_argument("--lake_root", required=True, help="lake root folder or s3://bucket/prefix")
-    parser.add_argument("--batch_date", required=True, help="batch date, YYYY-MM-DD")
-    parser.add_argument("--JOB_NAME", default=JOB_NAME)
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run job B off Glue, on local PySpark (`python -m telco360.jobs.build_staging`)."""
-    args = _parse_local(sys.argv[1:] if argv is None else argv)
-    try:
-        manifest = run(local_session(JOB_NAME), args.lake_root, args.batch_date)
-    except (OutOfOrderBatch, MissingStandardizedInput, StandardizedSchemaMismatch) as error:
-        print(f"build_staging: {type(error).__name__}: {error}", file=sys.stderr)
-        return 2
-    print(f"committed staging batch {manifest['batch_date']}: {manifest['entities']}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
 ''',
-    'telco360.jobs.glue_entry': r'''"""What AWS Glue runs: read the job arguments, take Glue's Spark session, call the job's `run`.
+    'telco360.shipped.jobs.glue_entry': r'''"""What AWS Glue runs: read the job arguments, take Glue's Spark session, call the job's `run`.
 
 The only module that imports `awsglue` (it exists on Glue only). The file Glue uploads for
-each job, `glue/<job>.py`, is generated from this package (`telco360.glue_bundle`) and ends by
+each job, `glue/<job>.py`, is generated from this package (`telco360.ops.glue_bundle`) and ends by
 calling one of the functions below. Errors propagate: Glue marks the run FAILED with the
 message, and the state machine's Catch sends it to the notifier.
 
 Around each job, what only AWS has: the Glue Data Catalog tables of the job's zones
-(`telco360.catalog`; job B registers the committed batch's partitions) and, after job A,
-its data-quality metrics in CloudWatch (`telco360.quality_metrics`).
+(`telco360.shipped.catalog`; job B registers the committed batch's partitions) and, after job A,
+its data-quality metrics in CloudWatch (`telco360.shipped.quality_metrics`).
 """
 
 from __future__ import annotations
@@ -1280,7 +1284,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from telco360 import catalog, lake_io, lake_layout, quality_metrics
+from telco360.shipped import catalog, lake_io, lake_layout, quality_metrics
 
 
 def _glue_job(argv: list[str] | None, names: list[str]):
@@ -1301,7 +1305,7 @@ def clean_standardize(argv: list[str] | None = None) -> int:
     catalog and metrics `--catalog_database --metrics_namespace`."""
     import boto3
 
-    from telco360.jobs import clean_standardize as job_a
+    from telco360.shipped.jobs import clean_standardize as job_a
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     job_arguments = ["lake_root", "batch_date", "quarantine_threshold"]
@@ -1326,7 +1330,7 @@ def build_staging(argv: list[str] | None = None) -> int:
     names the run)."""
     import boto3
 
-    from telco360.jobs import build_staging as job_b
+    from telco360.shipped.jobs import build_staging as job_b
 
     spark, job, args = _glue_job(argv, ["lake_root", "batch_date", "catalog_database"])
     glue, database, lake_root = boto3.client("glue"), args["catalog_database"], args["lake_root"]
@@ -1340,7 +1344,7 @@ def build_staging(argv: list[str] | None = None) -> int:
     job.commit()
     return 0
 ''',
-    'telco360.lake_io': r'''"""Small file operations on the lake root, which is a local folder or `s3://bucket/prefix`.
+    'telco360.shipped.lake_io': r'''"""Small file operations on the lake root, which is a local folder or `s3://bucket/prefix`.
 
 Spark reads and writes the data files itself; this module does the few things Spark does not:
 small JSON documents (metrics, commit markers), listing batch folders, and removing a batch
@@ -1546,16 +1550,18 @@ def read_first_line(uri: str, chunk: int = 64 * 1024) -> str | None:
         return None
     return head[: min(breaks, default=len(head))].decode("utf-8", errors="replace")
 ''',
-    'telco360.lake_layout': r'''"""Where everything lives in the lake: the one spelling of every path, relative to the lake root.
+    'telco360.shipped.lake_layout': r'''"""Where everything lives in the lake: the one spelling of every path, relative to the lake root.
 
 Zones hold one folder per feed and batch (`<zone>/<feed>/ingest_date=D`); job A marks a batch
 standardized with its metrics file, job B commits it with its manifest (the commit marker),
 and the local runtime keeps its alerts and its run lock beside the zones. docs/DATA_LAYOUT.md
-describes each. Join a path to a root with `lake_io.join(root, path)`. Standard library only:
-it ships to Glue (glue/*.py) and to the Lambdas (the SAM-built layer).
+describes each. Join a path to a root with `lake_io.join(root, path)`. Standard library only
+(and lake_io): it ships to Glue (glue/*.py) and to the Lambdas (the SAM-built layer).
 """
 
 from __future__ import annotations
+
+from telco360.shipped import lake_io
 
 RAW = "raw"
 STANDARDIZED = "standardized"
@@ -1602,8 +1608,19 @@ def staging_dir(output: str, batch_date: str) -> str:
 
 def alerts_dir(batch_date: str) -> str:
     return f"{ALERTS_DIR}/{BATCH_PARTITION}={batch_date}"
+
+
+def committed_dates(lake_root: str) -> list[str]:
+    """Batch dates whose commit marker exists, in order (a folder without one is not a batch):
+    what job B builds on, and what the local runtime and the operator's tools call committed."""
+    folder = lake_io.join(lake_root, BATCHES_DIR)
+    return [
+        d
+        for d in lake_io.partition_values(folder, BATCH_PARTITION)
+        if lake_io.exists(lake_io.join(lake_root, marker_file(d)))
+    ]
 ''',
-    'telco360.quality_metrics': r'''"""Per-batch data-quality numbers as CloudWatch metrics, from job A's metrics file.
+    'telco360.shipped.quality_metrics': r'''"""Per-batch data-quality numbers as CloudWatch metrics, from job A's metrics file.
 
 For each feed of a batch (dimension `Feed`): rows read, standardized, quarantined, duplicates
 dropped, the quarantine share (quarantined / read, 0 to 1, as the quarantine gate computes
@@ -1613,7 +1630,7 @@ One datapoint per batch: a re-run publishes the same values again, so graphs use
 
 Glue does not turn its log lines into metrics (no embedded metric format there), so the Glue
 driver publishes with PutMetricData after job A wrote its metrics file
-(`telco360.jobs.glue_entry`); the stack's IAM allows that only in its own namespace.
+(`telco360.shipped.jobs.glue_entry`); the stack's IAM allows that only in its own namespace.
 `metric_data` is pure (tested on the metrics of a local run); `publish` only runs on Glue.
 Standard library only: it ships to Glue (glue/*.py), which passes in its boto3 client.
 """
@@ -1677,90 +1694,6 @@ def publish(cloudwatch, namespace: str, data: list[dict]) -> int:
         calls += 1
     return calls
 ''',
-    'telco360.spark': r'''"""The local Spark session: one per process, tuned for a small machine.
-
-On AWS Glue the scripts get their session from GlueContext; everywhere else (the local run,
-tests, benchmarks) they use this one.
-"""
-
-from __future__ import annotations
-
-import os
-import sys
-
-_session = None
-CODEGEN_MAX_FIELDS = 40  # see local_session
-
-
-def local_session(app_name: str = "telco360", shuffle_partitions: int = 4):
-    """Create (once) and return a local SparkSession using every core of this machine."""
-    global _session
-    if _session is not None:
-        return _session
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
-    pin_python_workers()
-    from pyspark.sql import SparkSession
-
-    _session = (
-        SparkSession.builder.master("local[*]")
-        .appName(app_name)
-        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")  # our own progress lines instead
-        .config("spark.driver.memory", os.environ.get("TELCO360_SPARK_MEMORY", "4g"))
-        # Spark generates one large Java method per wide select; HotSpot never JIT-compiles
-        # methods over 8,000 bytes unless told to, and interprets them instead.
-        .config("spark.driver.extraJavaOptions", "-XX:-DontCompileHugeMethods")
-        # Job A's checks are selects of 60-100 columns whose whole-stage code exceeds the JVM's
-        # 64 KB method limit: Spark would spend seconds compiling it, in every query, only to
-        # fall back to code per operator. Plans that wide skip the attempt.
-        .config("spark.sql.codegen.maxFields", str(CODEGEN_MAX_FIELDS))
-        # Cached frames (job A's checked rows, job B's merged state) are read back once or
-        # twice: compressing them costs more CPU than it saves.
-        .config("spark.sql.inMemoryColumnarStorage.compressed", "false")
-        # One run of job A generates ~130 classes; Spark's default cache of 100 evicted them
-        # before the next run (tests, benchmarks, a local run of several batches), which then
-        # recompiled every one and ran it unwarmed by the JIT.
-        .config("spark.sql.codegen.cache.maxEntries", "2000")
-        # Small input splits: every feed's file is read as several partitions, so both
-        # cores work on it.
-        .config("spark.sql.files.maxPartitionBytes", str(8 * 2**20))
-        .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
-        .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
-        .config("spark.hadoop.parquet.enable.summary-metadata", "false")
-        .getOrCreate()
-    )
-    _session.sparkContext.setLogLevel("ERROR")
-    quiet_codegen_fallback(_session)
-    return _session
-
-
-def pin_python_workers() -> None:
-    """Make Spark's Python workers run this very interpreter.
-
-    Left alone, PySpark starts its workers with whatever `python3` comes first on PATH: run
-    from a directory or shell where that is another version (python3.11 here), the first
-    Python UDF or `createDataFrame` fails with PYTHON_VERSION_MISMATCH. The driver's own
-    interpreter (`sys.executable`, the venv's python) is the only right choice locally, so it
-    wins over any PYSPARK_PYTHON inherited from the shell."""
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
-
-
-def quiet_codegen_fallback(spark) -> None:
-    """Keep an expected Spark message out of the run's output.
-
-    For a wide select Spark first tries one generated Java method for the whole stage; past
-    the JVM's 64 KB method limit it logs the compile failure at ERROR, with a long stack trace,
-    and falls back to code per operator, which is correct (and what the benchmarks measure)."""
-    jvm = spark.sparkContext._jvm
-    jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
-        "org.apache.spark.sql.catalyst.expressions.codegen.CodeGenerator",
-        jvm.org.apache.logging.log4j.Level.OFF,
-    )
-''',
 }
 
 
@@ -1786,6 +1719,6 @@ class _Bundle(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 sys.meta_path.insert(0, _Bundle())
 
 if __name__ == "__main__":
-    from telco360.jobs import glue_entry
+    from telco360.shipped.jobs import glue_entry
 
     sys.exit(glue_entry.build_staging())

@@ -1,28 +1,34 @@
-# GENERATED from src/telco360 by `make glue` (telco360.glue_bundle). Never edit: change
+# GENERATED from src/telco360 by `make glue` (telco360.ops.glue_bundle). Never edit: change
 # the package and run `make glue`; a test fails when this file is stale.
-"""AWS Glue entry of job `clean_standardize`: `telco360.jobs.glue_entry.clean_standardize()` with the package
-modules it imports bundled below (sources in src/telco360)."""
+"""AWS Glue entry of job `clean_standardize`: `telco360.shipped.jobs.glue_entry.clean_standardize()` with
+the package modules it imports bundled below (sources in src/telco360)."""
 
 import importlib.abc
 import importlib.util
 import sys
 
-PACKAGES = ('telco360', 'telco360.jobs')
+PACKAGES = ('telco360', 'telco360.shipped', 'telco360.shipped.jobs')
 MODULES = {
-    'telco360': r'''"""Telco Customer 360: one package, three roles.
+    'telco360': r'''"""Telco Customer 360: one package, three roles, one sub-package each.
 
-Shipped to AWS (standard library + PySpark only; bundled into glue/*.py by `make glue`, or
-copied into the Lambda layer by layers/contract/Makefile):
-    jobs/ (job A clean_standardize, job B build_staging, glue_entry), contract, lake_layout,
-    lake_io, job_errors, batch_lock, lambda_tracing
-AWS emulated locally (`telco360 run`: the state machine's steps on one machine):
-    runner, pipeline_definition, spark, warehouse, warehouse_sql, sql_statements, run_lock,
-    lake_state, run_summary, report_data, report_html
-Operator tools:
-    cli, generate/, backfill, aws_ops, glue_bundle, repo
+- `telco360.shipped`: what runs on AWS (the feed contract, lake layout and I/O, the Lambda
+  handlers, the Glue jobs). Standard library, PySpark and Powertools only; copied into the
+  Lambda layer by layers/contract/Makefile and bundled into glue/*.py by `make glue`, so it
+  never imports the other two.
+- `telco360.local`: what emulates AWS on one machine (`telco360 run`: the state machine's
+  steps, the DuckDB warehouse, the run lock, the summary and report).
+- `telco360.ops`: the operator's tools (the CLI, the test-data generator, backfill, AWS
+  operations, the Glue bundle writer).
 """
 ''',
-    'telco360.catalog': r'''"""The lake's tables in the AWS Glue Data Catalog, what Athena queries: built from the contract.
+    'telco360.shipped': r'''"""What ships to AWS: the feed contract, the lake layout and I/O, the batch lock, the Lambda
+handlers (preflight, notify_failure) and their lazy tracer, and the Glue jobs (jobs/).
+
+The Lambda layer (layers/contract/Makefile) and the Glue bundle (`make glue`) carry only this
+sub-package, so nothing here imports telco360.local or telco360.ops (tests/test_package_roles.py).
+"""
+''',
+    'telco360.shipped.catalog': r'''"""The lake's tables in the AWS Glue Data Catalog, what Athena queries: built from the contract.
 
 One table per feed and zone (`standardized_<feed>`, `quarantine_<feed>`) and one per staging
 output (`staging_customers_state`, ...), in the stack's Glue database. Their columns come from
@@ -51,8 +57,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telco360 import lake_layout
-from telco360.contract import CONTRACT_VERSION, CUSTOMER_FEEDS, FEEDS, LINEAGE_COLUMNS
+from telco360.shipped import lake_layout
+from telco360.shipped.contract import CONTRACT_VERSION, CUSTOMER_FEEDS, FEEDS, LINEAGE_COLUMNS
 
 PARTITION_TYPE = "string"  # `YYYY-MM-DD`, the folder name's value
 PARQUET = {
@@ -295,7 +301,7 @@ def register_batch(glue, database: str, lake_root: str, manifest: dict) -> list[
         registered.append(table.name)
     return registered
 ''',
-    'telco360.contract': r'''"""The feed contract: the one source of truth for what the CRM exports look like.
+    'telco360.shipped.contract': r'''"""The feed contract: the one source of truth for what the CRM exports look like.
 
 Used by the generator, the pre-flight Lambda (shipped in a SAM-built layer), both Glue
 jobs (bundled into glue/*.py by `make glue`, checked for staleness by a test) and the tests.
@@ -305,6 +311,7 @@ verbatim into runtimes that have nothing else of this project.
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
 
@@ -384,8 +391,21 @@ def category_key(value: str) -> str:
 
 # Characters that spreadsheet and CRM tools leave in header names and that carry no meaning:
 # byte-order marks (also mid-line, where a concatenated export puts them) and zero-width spaces.
-_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b"))
+BOM = "\ufeff"  # a UTF-8 file's byte-order mark, decoded
+_INVISIBLE = dict.fromkeys(map(ord, BOM + "\u200b"))
 _QUOTES = "\"'"
+
+
+def without_bom(line: str) -> str:
+    """A file's first line without the byte-order mark(s) in front of it (text, not a name)."""
+    return line.lstrip(BOM)
+
+
+def header_fields(header_line: str) -> list[str]:
+    """The names of a file's header line, split as CSV, as pre-flight and job A read them. The
+    byte-order mark in front is dropped first (left there, it would keep a quoted first name
+    from reading as quoted); each name is then matched with `header_key`."""
+    return next(csv.reader([without_bom(header_line)]), [])
 
 
 def header_key(header: str) -> str:
@@ -630,7 +650,7 @@ CHURN_REASONS = {
     "Other": ("Moved", "Deceased", "Don't know"),
 }
 ''',
-    'telco360.job_errors': r'''"""What an operator reads when a Glue job fails inside Spark.
+    'telco360.shipped.job_errors': r'''"""What an operator reads when a Glue job fails inside Spark.
 
 An error raised by Spark, Py4J or the JVM carries a Java class name and a stack trace hundreds
 of lines long, which says nothing to the person paged. Each Glue job's `run` is wrapped by
@@ -697,11 +717,11 @@ def readable_spark_errors(job: str, what_is_published: str):
 
     return decorate
 ''',
-    'telco360.jobs': r'''"""The two Glue jobs' logic (A: clean_standardize, B: build_staging): pure DataFrame
+    'telco360.shipped.jobs': r'''"""The two Glue jobs' logic (A: clean_standardize, B: build_staging): pure DataFrame
 transforms plus `run(spark, lake_root, batch_date, ...)`. Imported by the local runner, the
 tests and the benchmarks; on AWS, `glue_entry` calls the same `run`."""
 ''',
-    'telco360.jobs.clean_standardize': r'''"""Glue job A, "Clean & Standardize": raw CSV exports -> typed Parquet + quarantine + metrics.
+    'telco360.shipped.jobs.clean_standardize': r'''"""Glue job A, "Clean & Standardize": raw CSV exports -> typed Parquet + quarantine + metrics.
 
 For one batch date D it reads `raw/<feed>/ingest_date=D/*.csv` (and `*.csv.gz`, which Spark
 decompresses itself) for every feed present and writes
@@ -709,9 +729,9 @@ decompresses itself) for every feed present and writes
 `quarantine/<feed>/ingest_date=D/` (rejected rows with their original line and reason codes)
 and, last, `standardized/_metrics/ingest_date=D/metrics.json` (docs/DATA_LAYOUT.md).
 
-`run` is the job. On AWS Glue `telco360.jobs.glue_entry` calls it (`--JOB_NAME --lake_root
---batch_date --quarantine_threshold`); locally the runner imports it, or run
-`python -m telco360.jobs.clean_standardize --lake_root DIR --batch_date D`
+`run` is the job. On AWS Glue `telco360.shipped.jobs.glue_entry` calls it (`--JOB_NAME
+--lake_root --batch_date --quarantine_threshold`); locally the runner imports it, or run
+`python -m telco360.local.run_job clean_standardize --lake_root DIR --batch_date D`
 (see QuarantineThresholdExceeded for `--quarantine_threshold`).
 
 How a file is read, and why:
@@ -739,15 +759,14 @@ How a file is read, and why:
 from __future__ import annotations
 
 import argparse
-import csv
 import logging
 import math
-import sys
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 
-from telco360 import lake_layout
-from telco360.contract import (
+from telco360.shipped import lake_layout
+from telco360.shipped.contract import (
+    BOM,
     BOOLEAN,
     CATEGORY,
     CONTRACT_VERSION,
@@ -778,14 +797,15 @@ from telco360.contract import (
     Column,
     Feed,
     category_key,
+    header_fields,
     header_key,
+    without_bom,
 )
-from telco360.job_errors import (
-    SparkJobFailed,
+from telco360.shipped.job_errors import (
     from_spark,
     readable_spark_errors,
 )
-from telco360.lake_io import (
+from telco360.shipped.lake_io import (
     delete_tree,
     exists,
     join,
@@ -793,8 +813,7 @@ from telco360.lake_io import (
     read_first_line,
     write_json,
 )
-from telco360.lake_layout import batch_path
-from telco360.spark import local_session
+from telco360.shipped.lake_layout import batch_path
 
 JOB_NAME = "clean_standardize"
 GATE_EXAMPLES = 20  # distinct problems read back from the quarantine for the gate's message
@@ -854,7 +873,7 @@ class SourceFile:
     field_count: int  # fields in the header, hence in every well-formed row
     positions: dict[str, int]  # contract column name -> 0-based field position
     drift: tuple[str, ...]  # header names the contract does not know
-    header_line: str = ""  # the header as read (a data line equal to it is repeated_header)
+    header_line: str = ""  # the header as read, without a BOM (see split_fields)
     # Fields without the header's trailing blank names (a trailing delimiter): a row may end
     # with the delimiter, as the header does, or without it.
     bare_field_count: int = 0
@@ -892,7 +911,7 @@ def parse_header(feed: Feed, source_file: str, header_line: str | None) -> Sourc
             f"feed {feed.name!r}, file {source_file}: the file is empty (no header row); "
             "re-deliver the export, then re-run the batch"
         )
-    fields = next(csv.reader([header_line.lstrip("\ufeff")]), [])
+    fields = header_fields(header_line)
     wanted = {header_key(h): c.name for c, h in zip(feed.columns, feed.headers, strict=True)}
     positions: dict[str, int] = {}
     drift: list[str] = []
@@ -920,7 +939,8 @@ def parse_header(feed: Feed, source_file: str, header_line: str | None) -> Sourc
     bare = len(fields)
     while bare > 1 and not header_key(fields[bare - 1]):
         bare -= 1
-    return SourceFile(name, source_file, len(fields), positions, tuple(drift), header_line, bare)
+    header = without_bom(header_line)  # a data line equal to it is a repeated header
+    return SourceFile(name, source_file, len(fields), positions, tuple(drift), header, bare)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1081,14 +1101,17 @@ def split_fields(rows, feed: Feed, max_fields: int):
     # quote, a tab or a no-break space can still hold a value that needs trimming (btrim with
     # a set of characters is slow, so it runs on those lines only).
     needs_trim = line.contains('"') | line.contains("\t") | line.contains("\u00a0")
+    # A plain line's field has a surrounding space only next to a comma or at the line's ends:
+    # most lines have none, and skip trimming every field (a large share of the per-row time).
+    padded = line.contains(", ") | line.contains(" ,") | line.startswith(" ") | line.endswith(" ")
     # One select per step, each reading the previous step's columns: the line is parsed once
     # and the field array built once per row. (In a single select every contract column
     # repeated the whole parse; Catalyst keeps these steps apart because merging them would
     # repeat a costly expression.)
     # A concatenated export repeats its header line (with its BOM, when the second part had
     # one). Compared as whole strings: cheap, and a line that differs is not the header.
-    header = F.regexp_replace("header_line", "^\ufeff", "")
-    repeated = (line == header) | (line == F.concat(F.lit("\ufeff"), header))
+    header = F.col("header_line")  # without its BOM (parse_header)
+    repeated = (line == header) | (line == F.concat(F.lit(BOM), header))
     parsed = rows.select(
         *lineage,
         *positions,
@@ -1097,6 +1120,7 @@ def split_fields(rows, feed: Feed, max_fields: int):
         repeated.alias("_repeated_header"),
         line.rlike("^[ !#-~]*$").alias("_plain"),
         needs_trim.alias("_needs_trim"),
+        padded.alias("_padded"),
     ).select("*", F.when(~plain, F.from_csv(line, schema, options)).alias("_parsed"))
     parsed_fields = F.array(*[F.col("_parsed")[f"_c{i}"] for i in range(max_fields)])
     arrays = parsed.select(
@@ -1107,13 +1131,15 @@ def split_fields(rows, feed: Feed, max_fields: int):
         "_repeated_header",
         "_plain",
         "_needs_trim",
+        "_padded",
         F.when(plain, F.split(line, ",", -1)).otherwise(parsed_fields).alias("_fields"),
     )
     values = []
     for c in feed.columns:
         value = F.try_element_at("_fields", F.col(position_column(c.name)) + 1)
         trimmed = (
-            F.when(plain, F.trim(value))
+            F.when(plain & F.col("_padded"), F.trim(value))
+            .when(plain, value)
             .when(F.col("_needs_trim"), F.btrim(value, F.lit(TRIM_CHARS)))
             .otherwise(value)
         )
@@ -1765,7 +1791,7 @@ def run(
 
 
 # --------------------------------------------------------------------------------------------
-# Entry point: AWS Glue or plain local PySpark
+# Job arguments (as Glue and the local command line pass them: text)
 # --------------------------------------------------------------------------------------------
 
 
@@ -1789,52 +1815,17 @@ def batch_date_value(text: str) -> str:
         return date.fromisoformat(text).isoformat()
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run job A off Glue, on local PySpark (`python -m telco360.jobs.clean_standardize`)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    parser = argparse.ArgumentParser(
-        prog="python -m telco360.jobs.clean_standardize", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("--lake_root", required=True, help="local folder or s3://bucket/prefix")
-    parser.add_argument("--batch_date", required=True, type=batch_date_value, help="YYYY-MM-DD")
-    parser.add_argument("--JOB_NAME", default=JOB_NAME, help="ignored off Glue")
-    parser.add_argument(
-        "--quarantine_threshold",
-        type=quarantine_threshold_value,
-        default=DEFAULT_QUARANTINE_THRESHOLD,
-        help="largest share of a feed's rows that may be quarantined (0 to 1, 1 = no limit)",
-    )
-    args = parser.parse_args(argv)
-    try:
-        metrics = run(
-            local_session(JOB_NAME), args.lake_root, args.batch_date, args.quarantine_threshold
-        )
-    except (JobInputError, SparkJobFailed) as error:
-        print(f"clean_standardize: error: {error}", file=sys.stderr)
-        return 2
-    for name, m in metrics["feeds"].items():
-        print(
-            f"{name}: read {m['rows_read']}, standardized {m['rows_standardized']}, "
-            f"quarantined {m['rows_quarantined']}, duplicates {m['duplicates_dropped']}"
-        )
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
 ''',
-    'telco360.jobs.glue_entry': r'''"""What AWS Glue runs: read the job arguments, take Glue's Spark session, call the job's `run`.
+    'telco360.shipped.jobs.glue_entry': r'''"""What AWS Glue runs: read the job arguments, take Glue's Spark session, call the job's `run`.
 
 The only module that imports `awsglue` (it exists on Glue only). The file Glue uploads for
-each job, `glue/<job>.py`, is generated from this package (`telco360.glue_bundle`) and ends by
+each job, `glue/<job>.py`, is generated from this package (`telco360.ops.glue_bundle`) and ends by
 calling one of the functions below. Errors propagate: Glue marks the run FAILED with the
 message, and the state machine's Catch sends it to the notifier.
 
 Around each job, what only AWS has: the Glue Data Catalog tables of the job's zones
-(`telco360.catalog`; job B registers the committed batch's partitions) and, after job A,
-its data-quality metrics in CloudWatch (`telco360.quality_metrics`).
+(`telco360.shipped.catalog`; job B registers the committed batch's partitions) and, after job A,
+its data-quality metrics in CloudWatch (`telco360.shipped.quality_metrics`).
 """
 
 from __future__ import annotations
@@ -1843,7 +1834,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from telco360 import catalog, lake_io, lake_layout, quality_metrics
+from telco360.shipped import catalog, lake_io, lake_layout, quality_metrics
 
 
 def _glue_job(argv: list[str] | None, names: list[str]):
@@ -1864,7 +1855,7 @@ def clean_standardize(argv: list[str] | None = None) -> int:
     catalog and metrics `--catalog_database --metrics_namespace`."""
     import boto3
 
-    from telco360.jobs import clean_standardize as job_a
+    from telco360.shipped.jobs import clean_standardize as job_a
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     job_arguments = ["lake_root", "batch_date", "quarantine_threshold"]
@@ -1889,7 +1880,7 @@ def build_staging(argv: list[str] | None = None) -> int:
     names the run)."""
     import boto3
 
-    from telco360.jobs import build_staging as job_b
+    from telco360.shipped.jobs import build_staging as job_b
 
     spark, job, args = _glue_job(argv, ["lake_root", "batch_date", "catalog_database"])
     glue, database, lake_root = boto3.client("glue"), args["catalog_database"], args["lake_root"]
@@ -1903,7 +1894,7 @@ def build_staging(argv: list[str] | None = None) -> int:
     job.commit()
     return 0
 ''',
-    'telco360.lake_io': r'''"""Small file operations on the lake root, which is a local folder or `s3://bucket/prefix`.
+    'telco360.shipped.lake_io': r'''"""Small file operations on the lake root, which is a local folder or `s3://bucket/prefix`.
 
 Spark reads and writes the data files itself; this module does the few things Spark does not:
 small JSON documents (metrics, commit markers), listing batch folders, and removing a batch
@@ -2109,16 +2100,18 @@ def read_first_line(uri: str, chunk: int = 64 * 1024) -> str | None:
         return None
     return head[: min(breaks, default=len(head))].decode("utf-8", errors="replace")
 ''',
-    'telco360.lake_layout': r'''"""Where everything lives in the lake: the one spelling of every path, relative to the lake root.
+    'telco360.shipped.lake_layout': r'''"""Where everything lives in the lake: the one spelling of every path, relative to the lake root.
 
 Zones hold one folder per feed and batch (`<zone>/<feed>/ingest_date=D`); job A marks a batch
 standardized with its metrics file, job B commits it with its manifest (the commit marker),
 and the local runtime keeps its alerts and its run lock beside the zones. docs/DATA_LAYOUT.md
-describes each. Join a path to a root with `lake_io.join(root, path)`. Standard library only:
-it ships to Glue (glue/*.py) and to the Lambdas (the SAM-built layer).
+describes each. Join a path to a root with `lake_io.join(root, path)`. Standard library only
+(and lake_io): it ships to Glue (glue/*.py) and to the Lambdas (the SAM-built layer).
 """
 
 from __future__ import annotations
+
+from telco360.shipped import lake_io
 
 RAW = "raw"
 STANDARDIZED = "standardized"
@@ -2165,8 +2158,19 @@ def staging_dir(output: str, batch_date: str) -> str:
 
 def alerts_dir(batch_date: str) -> str:
     return f"{ALERTS_DIR}/{BATCH_PARTITION}={batch_date}"
+
+
+def committed_dates(lake_root: str) -> list[str]:
+    """Batch dates whose commit marker exists, in order (a folder without one is not a batch):
+    what job B builds on, and what the local runtime and the operator's tools call committed."""
+    folder = lake_io.join(lake_root, BATCHES_DIR)
+    return [
+        d
+        for d in lake_io.partition_values(folder, BATCH_PARTITION)
+        if lake_io.exists(lake_io.join(lake_root, marker_file(d)))
+    ]
 ''',
-    'telco360.quality_metrics': r'''"""Per-batch data-quality numbers as CloudWatch metrics, from job A's metrics file.
+    'telco360.shipped.quality_metrics': r'''"""Per-batch data-quality numbers as CloudWatch metrics, from job A's metrics file.
 
 For each feed of a batch (dimension `Feed`): rows read, standardized, quarantined, duplicates
 dropped, the quarantine share (quarantined / read, 0 to 1, as the quarantine gate computes
@@ -2176,7 +2180,7 @@ One datapoint per batch: a re-run publishes the same values again, so graphs use
 
 Glue does not turn its log lines into metrics (no embedded metric format there), so the Glue
 driver publishes with PutMetricData after job A wrote its metrics file
-(`telco360.jobs.glue_entry`); the stack's IAM allows that only in its own namespace.
+(`telco360.shipped.jobs.glue_entry`); the stack's IAM allows that only in its own namespace.
 `metric_data` is pure (tested on the metrics of a local run); `publish` only runs on Glue.
 Standard library only: it ships to Glue (glue/*.py), which passes in its boto3 client.
 """
@@ -2240,90 +2244,6 @@ def publish(cloudwatch, namespace: str, data: list[dict]) -> int:
         calls += 1
     return calls
 ''',
-    'telco360.spark': r'''"""The local Spark session: one per process, tuned for a small machine.
-
-On AWS Glue the scripts get their session from GlueContext; everywhere else (the local run,
-tests, benchmarks) they use this one.
-"""
-
-from __future__ import annotations
-
-import os
-import sys
-
-_session = None
-CODEGEN_MAX_FIELDS = 40  # see local_session
-
-
-def local_session(app_name: str = "telco360", shuffle_partitions: int = 4):
-    """Create (once) and return a local SparkSession using every core of this machine."""
-    global _session
-    if _session is not None:
-        return _session
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
-    pin_python_workers()
-    from pyspark.sql import SparkSession
-
-    _session = (
-        SparkSession.builder.master("local[*]")
-        .appName(app_name)
-        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")  # our own progress lines instead
-        .config("spark.driver.memory", os.environ.get("TELCO360_SPARK_MEMORY", "4g"))
-        # Spark generates one large Java method per wide select; HotSpot never JIT-compiles
-        # methods over 8,000 bytes unless told to, and interprets them instead.
-        .config("spark.driver.extraJavaOptions", "-XX:-DontCompileHugeMethods")
-        # Job A's checks are selects of 60-100 columns whose whole-stage code exceeds the JVM's
-        # 64 KB method limit: Spark would spend seconds compiling it, in every query, only to
-        # fall back to code per operator. Plans that wide skip the attempt.
-        .config("spark.sql.codegen.maxFields", str(CODEGEN_MAX_FIELDS))
-        # Cached frames (job A's checked rows, job B's merged state) are read back once or
-        # twice: compressing them costs more CPU than it saves.
-        .config("spark.sql.inMemoryColumnarStorage.compressed", "false")
-        # One run of job A generates ~130 classes; Spark's default cache of 100 evicted them
-        # before the next run (tests, benchmarks, a local run of several batches), which then
-        # recompiled every one and ran it unwarmed by the JIT.
-        .config("spark.sql.codegen.cache.maxEntries", "2000")
-        # Small input splits: every feed's file is read as several partitions, so both
-        # cores work on it.
-        .config("spark.sql.files.maxPartitionBytes", str(8 * 2**20))
-        .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
-        .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
-        .config("spark.hadoop.parquet.enable.summary-metadata", "false")
-        .getOrCreate()
-    )
-    _session.sparkContext.setLogLevel("ERROR")
-    quiet_codegen_fallback(_session)
-    return _session
-
-
-def pin_python_workers() -> None:
-    """Make Spark's Python workers run this very interpreter.
-
-    Left alone, PySpark starts its workers with whatever `python3` comes first on PATH: run
-    from a directory or shell where that is another version (python3.11 here), the first
-    Python UDF or `createDataFrame` fails with PYTHON_VERSION_MISMATCH. The driver's own
-    interpreter (`sys.executable`, the venv's python) is the only right choice locally, so it
-    wins over any PYSPARK_PYTHON inherited from the shell."""
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
-
-
-def quiet_codegen_fallback(spark) -> None:
-    """Keep an expected Spark message out of the run's output.
-
-    For a wide select Spark first tries one generated Java method for the whole stage; past
-    the JVM's 64 KB method limit it logs the compile failure at ERROR, with a long stack trace,
-    and falls back to code per operator, which is correct (and what the benchmarks measure)."""
-    jvm = spark.sparkContext._jvm
-    jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
-        "org.apache.spark.sql.catalyst.expressions.codegen.CodeGenerator",
-        jvm.org.apache.logging.log4j.Level.OFF,
-    )
-''',
 }
 
 
@@ -2349,6 +2269,6 @@ class _Bundle(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 sys.meta_path.insert(0, _Bundle())
 
 if __name__ == "__main__":
-    from telco360.jobs import glue_entry
+    from telco360.shipped.jobs import glue_entry
 
     sys.exit(glue_entry.clean_standardize())

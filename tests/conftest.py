@@ -11,11 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from telco360.repo import REPO_ROOT
-from telco360.repo import load_script as load_module  # functions/*/app.py, bench/*.py
-
-__all__ = ["load_module"]
-
+from telco360.ops.repo import REPO_ROOT
 
 # Modules whose tests run the whole pipeline (`telco360 run` / LocalPipeline).
 END_TO_END = {
@@ -37,9 +33,10 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def spark():
-    from telco360.spark import local_session
+    from telco360.local.spark import local_session
 
-    return local_session("telco360-tests")
+    # Every batch a test runs is small: the JVM tuned for small input (see local_session).
+    return local_session("telco360-tests", input_bytes=0)
 
 
 FAKE_AWS_REGION = "eu-west-1"
@@ -74,7 +71,7 @@ def local_run(spark, tmp_path_factory):
     off). Returns (lake, job A's metrics, job B's manifest). Read it, never write to it."""
     import shutil
 
-    from telco360.jobs import build_staging, clean_standardize
+    from telco360.shipped.jobs import build_staging, clean_standardize
 
     lake = tmp_path_factory.mktemp("local_run") / "lake"
     shutil.copytree(REPO_ROOT / "tests/data/clean/dirty", lake)

@@ -1,5 +1,5 @@
 """The example Athena queries of docs/AWS.md name only tables and columns of the catalog
-(telco360.catalog, what the Glue jobs create): each is parsed as Athena's SQL by sqlglot
+(telco360.shipped.catalog, what the Glue jobs create): each is parsed as Athena's SQL by sqlglot
 (dialect `athena`, https://sqlglot.com/sqlglot/dialects/athena.html) and every table and
 column it names is looked up in the table definitions.
 """
@@ -12,8 +12,8 @@ import sqlglot
 from conftest import REPO_ROOT
 from sqlglot import exp
 
-from telco360 import catalog
-from telco360.contract import FEEDS
+from telco360.shipped import catalog
+from telco360.shipped.contract import FEEDS
 
 
 def documented_queries() -> list[str]:

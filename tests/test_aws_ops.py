@@ -7,7 +7,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from telco360 import aws_ops
+from telco360.ops import aws_ops
 
 REGION = "eu-west-1"
 # A stand-in for the deployed machine: it only echoes its input, which is all this tests.
@@ -128,7 +128,7 @@ def test_cli_run_aws_refuses_an_old_date_and_resolves_ranges_in_the_bucket(
 ):
     import time
 
-    from telco360 import cli
+    from telco360.ops import cli
 
     class QuickPoll:
         @staticmethod

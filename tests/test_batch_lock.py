@@ -1,4 +1,4 @@
-"""The batch-date lock (telco360.batch_lock) in moto DynamoDB, and the pre-flight's use of it.
+"""The batch-date lock (telco360.shipped.batch_lock) in moto DynamoDB, and pre-flight's use of it.
 
 Conditional writes are atomic, so exactly one of two executions racing for a date wins:
 https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html
@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from conftest import load_module
 from moto import mock_aws
 
-from telco360 import batch_lock
-from telco360.batch_lock import BatchInProgress
+from telco360.shipped import batch_lock
+from telco360.shipped.batch_lock import BatchInProgress
 
 REGION = "eu-west-1"
 TABLE = "telco360-dev-batch-locks"
@@ -64,10 +63,10 @@ def test_release_removes_only_the_holders_lock_and_expiry_frees_the_date(table):
 
 
 def test_local_preflight_never_calls_dynamodb(tmp_path, monkeypatch):
-    """Locally the lake is a folder and telco360.run_lock guards it: even with the lock table
+    """Locally the lake is a folder and telco360.local.run_lock guards it: even with the lock table
     configured and an execution ARN given, the handler makes no AWS call (no mock here: any
     boto3 call would fail for want of credentials and network)."""
-    from telco360.contract import FEEDS
+    from telco360.shipped.contract import FEEDS
 
     for feed in ("demographics", "location", "services", "status"):
         folder = tmp_path / "raw" / feed / "ingest_date=2026-11-02"
@@ -82,7 +81,7 @@ def test_local_preflight_never_calls_dynamodb(tmp_path, monkeypatch):
         raise AssertionError("the local pre-flight called DynamoDB")
 
     monkeypatch.setattr(batch_lock, "_dynamodb", no_aws)
-    app = load_module("functions/preflight/app.py", "preflight_local_lock")
+    from telco360.shipped import preflight as app
 
     class Context:
         function_name = "local"
@@ -103,7 +102,7 @@ def test_local_preflight_never_calls_dynamodb(tmp_path, monkeypatch):
 
 def test_the_local_runner_skips_the_lock_tasks_of_the_state_machine():
     """The ASL's DynamoDB lock tasks have no local step: the lake lock does that job."""
-    from telco360.pipeline_definition import task_sequence
+    from telco360.local.pipeline_definition import task_sequence
 
     assert task_sequence() == [
         ("Preflight", "preflight"),

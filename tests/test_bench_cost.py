@@ -1,10 +1,7 @@
 """The AWS cost estimate used by bench/: exact arithmetic on the stated prices."""
 
+import aws_cost as cost  # bench/ is on pytest's pythonpath (pyproject.toml)
 import pytest
-
-from telco360.repo import load_script as load_module
-
-cost = load_module("bench/aws_cost.py", "telco360_bench_aws_cost")
 
 
 def test_short_jobs_pay_the_one_minute_minimum_each():

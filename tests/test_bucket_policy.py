@@ -34,9 +34,9 @@ from iam_conditions import denying_statements
 from moto import mock_aws
 from test_statemachine import ACCOUNT, BATCH, REGION, Resolver, load_template
 
-from telco360 import lake_io
-from telco360.jobs import build_staging as job_b
-from telco360.jobs import clean_standardize as job_a
+from telco360.shipped import lake_io
+from telco360.shipped.jobs import build_staging as job_b
+from telco360.shipped.jobs import clean_standardize as job_a
 
 WRITE_ACTIONS = {
     "PutObject": "s3:PutObject",

@@ -1,4 +1,4 @@
-"""Glue job B (telco360.jobs.build_staging) on small, exact scenarios.
+"""Glue job B (telco360.shipped.jobs.build_staging) on small, exact scenarios.
 
 Job A's output is written here directly (typed Parquet in contract order + lineage columns and a
 metrics.json, per docs/DATA_LAYOUT.md), so these tests depend only on the documented layout.
@@ -16,8 +16,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from telco360.contract import FEEDS, LINEAGE_COLUMNS
-from telco360.jobs import build_staging as job
+from telco360.shipped import lake_layout
+from telco360.shipped.contract import FEEDS, LINEAGE_COLUMNS
+from telco360.shipped.jobs import build_staging as job
 
 D1, D2, D3, D4 = "2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"
 ANA, BEN, CARL, DORA, EVE = "0002-ORFBO", "0003-MKNFE", "9385-NXKDA", "3668-QPYBK", "7590-VHVEG"
@@ -262,7 +263,7 @@ def by_key(rows: list[dict], key: str = "customer_id") -> dict[str, dict]:
 
 
 def committed(lake: Path) -> list[str]:
-    return job.committed_batches(str(lake))
+    return lake_layout.committed_dates(str(lake))
 
 
 def day(text: str):

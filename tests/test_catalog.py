@@ -1,4 +1,4 @@
-"""The Glue Data Catalog tables (telco360.catalog): what Athena sees of the lake.
+"""The Glue Data Catalog tables (telco360.shipped.catalog): what Athena sees of the lake.
 
 - Each table's columns and partition key are those of the Parquet the jobs write: the local
   jobs A and B run on a hand-written batch, and pyarrow reads the schema of their files.
@@ -22,8 +22,8 @@ from conftest import LOCAL_RUN_DATE
 from moto import mock_aws
 from test_statemachine import load_template
 
-from telco360 import catalog, lake_layout
-from telco360.contract import FEEDS
+from telco360.shipped import catalog, lake_layout
+from telco360.shipped.contract import FEEDS
 
 DATABASE = "telco360_dev"
 LAKE = "s3://telco360-dev-lake-123456789012-eu-west-1"

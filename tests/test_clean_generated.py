@@ -1,15 +1,15 @@
 """Glue job A on generated dirty exports: every row is accounted for, per feed.
 
-Skipped until the generator (`telco360.generate`) exists in the checkout."""
+Skipped until the generator (`telco360.ops.generate`) exists in the checkout."""
 
 from __future__ import annotations
 
 import duckdb
 import pytest
 
-from telco360.jobs import clean_standardize as job
+from telco360.shipped.jobs import clean_standardize as job
 
-generate = pytest.importorskip("telco360.generate").generate
+generate = pytest.importorskip("telco360.ops.generate").generate
 
 
 def test_generated_dirty_batch_accounts_for_every_row(spark, tmp_path):

@@ -16,7 +16,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from telco360.jobs import clean_standardize as job
+from telco360.local import run_job
+from telco360.shipped.jobs import clean_standardize as job
 
 FIXTURES = Path(__file__).parent / "data" / "clean"
 DIRTY_DATE = "2026-11-02"
@@ -382,7 +383,7 @@ def test_schema_break_names_feed_file_and_column_and_writes_nothing(spark, tmp_p
 
 def test_cli_reports_a_schema_break_with_exit_code_2(tmp_path, capsys):
     lake = copy_lake("schema_break", tmp_path)
-    code = job.main(["--lake_root", str(lake), "--batch_date", "2026-11-03"])
+    code = run_job.clean_standardize(["--lake_root", str(lake), "--batch_date", "2026-11-03"])
     assert code == 2
     assert "missing contract column(s) 'Total Revenue'" in capsys.readouterr().err
 

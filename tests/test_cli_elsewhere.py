@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from telco360.repo import REPO_ROOT
+from telco360.ops.repo import REPO_ROOT
 
 REAL_EXPORTS = Path(__file__).parent / "data" / "real_exports"
 

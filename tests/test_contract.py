@@ -1,4 +1,4 @@
-from telco360 import contract
+from telco360.shipped import contract
 
 
 def test_every_feed_header_is_exactly_the_source_contract():
@@ -103,3 +103,15 @@ def test_category_spellings_map_to_canonical():
     assert services.column("internet_type").canonical("Fiber optic") == "Fiber Optic"
     assert services.column("offer").canonical("None") == "None"
     assert services.column("contract").canonical("Weekly") is None
+
+
+def test_header_fields_drop_the_bom_before_splitting():
+    # Left in front, the BOM would keep the quoted first name from reading as quoted.
+    line = '\ufeff"Zip, Code", Population ,'
+    assert contract.header_fields(line) == ["Zip, Code", " Population ", ""]
+    assert contract.header_fields(line.removeprefix("\ufeff")) == contract.header_fields(line)
+    assert [contract.header_key(h) for h in contract.header_fields(line)] == [
+        "zip, code",
+        "population",
+        "",
+    ]

@@ -12,16 +12,17 @@ https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dash
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import re
+import sys
 from datetime import UTC, datetime
 
 import pytest
-from conftest import load_module
 from test_statemachine import Resolver, load_template
 
-from telco360 import quality_metrics
-from telco360.contract import FEEDS
+from telco360.shipped import quality_metrics
+from telco360.shipped.contract import FEEDS
 
 NAMESPACE = "Telco360/dev"
 
@@ -113,7 +114,9 @@ def preflight(template, monkeypatch):
     for key, value in preflight_env(template).items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
-    return load_module("functions/preflight/app.py", "preflight_app_as_deployed")
+    # Imported afresh: Powertools reads the namespace and service when the module is loaded.
+    sys.modules.pop("telco360.shipped.preflight", None)
+    return importlib.import_module("telco360.shipped.preflight")
 
 
 def emf_documents(capsys) -> list[dict]:

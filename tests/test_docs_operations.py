@@ -57,9 +57,9 @@ def test_follow_one_batch_names_the_files_in_order_and_each_exists():
     steps = re.findall(r"^\d+\. `([^`]+)`", section, flags=re.MULTILINE)
     assert steps == [
         "statemachines/pipeline.asl.json",
-        "functions/preflight/app.py",
-        "src/telco360/jobs/clean_standardize.py",
-        "src/telco360/jobs/build_staging.py",
+        "src/telco360/shipped/preflight.py",
+        "src/telco360/shipped/jobs/clean_standardize.py",
+        "src/telco360/shipped/jobs/build_staging.py",
         "snowflake/",
     ]
     for path in steps:

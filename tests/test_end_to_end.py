@@ -14,8 +14,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from telco360 import cli, lake_state, runner
-from telco360.pipeline_definition import task_sequence
+from telco360.local import lake_state, runner
+from telco360.local.pipeline_definition import task_sequence
+from telco360.ops import cli
 
 REAL_EXPORTS = Path(__file__).parent / "data" / "real_exports"
 CUSTOMER_FEEDS = ("demographics", "location", "services", "status")

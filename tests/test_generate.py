@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from telco360 import cli
-from telco360.contract import (
+from telco360.ops import cli
+from telco360.ops.generate import dirty as quirks
+from telco360.ops.generate import generate
+from telco360.shipped.contract import (
     CATEGORY,
     CHURN_REASONS,
     CUSTOMER_FEEDS,
@@ -25,8 +27,6 @@ from telco360.contract import (
     ID,
     INTEGER,
 )
-from telco360.generate import dirty as quirks
-from telco360.generate import generate
 
 START = date(2026, 11, 1)
 DAYS = 3

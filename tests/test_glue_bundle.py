@@ -14,8 +14,8 @@ import sys
 
 import pytest
 
-from telco360 import glue_bundle
-from telco360.repo import REPO_ROOT
+from telco360.ops import glue_bundle
+from telco360.ops.repo import REPO_ROOT
 
 
 @pytest.mark.parametrize("job", glue_bundle.JOBS)
@@ -35,10 +35,20 @@ def test_the_template_deploys_the_generated_files():
 
 def test_each_file_bundles_its_job_and_not_the_other():
     a, b = glue_bundle.modules_for("clean_standardize"), glue_bundle.modules_for("build_staging")
-    assert "telco360.jobs.clean_standardize" in a and "telco360.jobs.build_staging" not in a
-    assert "telco360.jobs.build_staging" in b and "telco360.jobs.clean_standardize" not in b
+    assert (
+        "telco360.shipped.jobs.clean_standardize" in a
+        and "telco360.shipped.jobs.build_staging" not in a
+    )
+    assert (
+        "telco360.shipped.jobs.build_staging" in b
+        and "telco360.shipped.jobs.clean_standardize" not in b
+    )
     for modules in (a, b):
-        assert {"telco360.contract", "telco360.lake_io", "telco360.jobs.glue_entry"} <= set(modules)
+        assert {
+            "telco360.shipped.contract",
+            "telco360.shipped.lake_io",
+            "telco360.shipped.jobs.glue_entry",
+        } <= set(modules)
 
 
 # What each job's Glue entry asks getResolvedOptions for (template.yaml's DefaultArguments).
@@ -83,7 +93,7 @@ def test_run_as_glue_runs_it_every_package_module_comes_from_the_file(job, tmp_p
     report = json.loads(done.stdout)
     assert report["argv"] == args
     assert report["names"] == ["JOB_NAME", *GLUE_ARGUMENTS[job]]
-    assert f"telco360.jobs.{job}" in report["origins"]
+    assert f"telco360.shipped.jobs.{job}" in report["origins"]
     assert all(o.startswith("telco360-bundle/") for o in report["origins"].values())
 
 

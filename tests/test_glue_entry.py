@@ -1,4 +1,4 @@
-"""The Glue entry (telco360.jobs.glue_entry) run as Glue runs it, on local PySpark with a
+"""The Glue entry (telco360.shipped.jobs.glue_entry) run as Glue runs it, on local PySpark with a
 stand-in `awsglue` and moto's Glue and CloudWatch: job A creates the zone tables and, once
 its metrics file is written, publishes the batch's metrics; job B creates the staging tables
 and registers the committed batch at the run its commit marker names."""
@@ -15,8 +15,8 @@ import pytest
 from conftest import REPO_ROOT
 from moto import mock_aws
 
-from telco360 import catalog, lake_layout
-from telco360.jobs import glue_entry
+from telco360.shipped import catalog, lake_layout
+from telco360.shipped.jobs import glue_entry
 
 BATCH = "2026-11-02"
 DATABASE = "telco360_dev"
@@ -96,7 +96,7 @@ def test_a_batch_stopped_by_the_quarantine_gate_is_in_the_catalog_and_publishes_
 ):
     """The tables exist before job A runs (its quarantine is queryable by projection); the
     failed batch writes no metrics file and publishes no metric: it pages instead."""
-    from telco360.jobs.clean_standardize import QuarantineThresholdExceeded
+    from telco360.shipped.jobs.clean_standardize import QuarantineThresholdExceeded
 
     lake = tmp_path / "lake"
     shutil.copytree(REPO_ROOT / "tests/data/clean/dirty", lake)

@@ -6,10 +6,11 @@ import json
 
 import boto3
 import pytest
-from conftest import REPO_ROOT, load_module
+from conftest import REPO_ROOT
 from moto import mock_aws
 
-app = load_module("functions/notify_failure/app.py", "notify_app")
+from telco360.shipped import notify_failure as app
+
 EXEC_ARN = (
     "arn:aws:states:eu-west-1:123456789012:execution:telco360-dev-pipeline:"
     "d9f3c1e0-2026-11-02-scheduled"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import REPO_ROOT, load_module
+from conftest import REPO_ROOT
 
-from telco360.contract import FEEDS
+from telco360.shipped import preflight as app
+from telco360.shipped.contract import FEEDS
 
-app = load_module("functions/preflight/app.py", "preflight_app")
 BATCH = "2026-11-02"
 
 

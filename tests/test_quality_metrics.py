@@ -1,4 +1,4 @@
-"""Data-quality metrics (telco360.quality_metrics): what job A's Glue driver publishes.
+"""Data-quality metrics (telco360.shipped.quality_metrics): what job A's Glue driver publishes.
 
 Exact values from the metrics file of a real local run of job A; published to moto's
 CloudWatch as PutMetricData sends them; allowed by the Glue role in the stack's namespace
@@ -19,7 +19,7 @@ from iam_conditions import allowing_statements
 from moto import mock_aws
 from test_statemachine import Resolver, load_template
 
-from telco360 import lake_layout, quality_metrics
+from telco360.shipped import lake_layout, quality_metrics
 
 AT = datetime(2026, 11, 2, 6, 40, tzinfo=UTC)
 NAMESPACE = "Telco360/dev"

@@ -5,7 +5,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from telco360.lake_io import read_first_line
+from telco360.shipped.lake_io import read_first_line
 
 REGION = "eu-west-1"
 BUCKET = "telco360-lake-test"

@@ -13,13 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from telco360 import cli, lake_io, lake_state
-from telco360.contract import FEEDS
-from telco360.job_errors import SparkJobFailed
-from telco360.jobs import build_staging as job_b
-from telco360.jobs import clean_standardize as job_a
-from telco360.jobs import glue_entry
-from telco360.runner import preflight_module
+from telco360.local import lake_state, run_job
+from telco360.local.runner import preflight_module
+from telco360.ops import cli
+from telco360.shipped import lake_io
+from telco360.shipped.contract import FEEDS
+from telco360.shipped.job_errors import SparkJobFailed
+from telco360.shipped.jobs import build_staging as job_b
+from telco360.shipped.jobs import clean_standardize as job_a
+from telco360.shipped.jobs import glue_entry
 
 REAL_EXPORTS = Path(__file__).parent / "data" / "real_exports"
 DAY1, DAY2 = "2026-11-01", "2026-11-02"
@@ -140,14 +142,14 @@ def test_the_gate_is_per_feed_and_strictly_above_the_threshold(lake, spark):
 def test_job_a_cli_takes_the_threshold_as_an_argument(lake, capsys, spark):
     _recode_contracts(lake)
     args = ["--lake_root", str(lake), "--batch_date", DAY2]
-    assert job_a.main([*args, "--quarantine_threshold", "0.1"]) == 2
+    assert run_job.clean_standardize([*args, "--quarantine_threshold", "0.1"]) == 2
     assert "has more than 10% of a feed's rows quarantined" in capsys.readouterr().err
-    assert job_a.main([*args, "--quarantine_threshold", "1"]) == 0
+    assert run_job.clean_standardize([*args, "--quarantine_threshold", "1"]) == 0
     assert "services: read 2, standardized 0, quarantined 2, duplicates 0" in (
         capsys.readouterr().out
     )
     with pytest.raises(SystemExit):
-        job_a.main([*args, "--quarantine_threshold", "1.5"])
+        run_job.clean_standardize([*args, "--quarantine_threshold", "1.5"])
     assert "not a share from 0 to 1" in capsys.readouterr().err
 
 

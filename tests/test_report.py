@@ -21,7 +21,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from telco360 import cli, lake_state
+from telco360.local import lake_state
+from telco360.ops import cli
 
 REAL_EXPORTS = Path(__file__).parent / "data" / "real_exports"
 FAILING_DAY = "2026-11-05"

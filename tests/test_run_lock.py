@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from telco360.run_lock import LakeBusy, RunLock
+from telco360.local.run_lock import LakeBusy, RunLock
 
 
 def test_second_run_on_the_same_lake_refuses_with_the_holder(tmp_path):

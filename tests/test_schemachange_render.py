@@ -23,7 +23,7 @@ import subprocess
 import pytest
 from test_snowflake_sql import VARS, load_config
 
-from telco360.sql_statements import MIGRATIONS_DIR, SNOWFLAKE_DIR, migration_files, render
+from telco360.local.sql_statements import MIGRATIONS_DIR, SNOWFLAKE_DIR, migration_files, render
 
 REPO = SNOWFLAKE_DIR.parent
 TOOL = REPO / ".tools" / "schemachange" / "bin"

@@ -15,8 +15,8 @@ import yaml
 from sqlglot import exp
 from test_warehouse_staging import ARROW_TYPES, STAGING_SCHEMAS
 
-from telco360 import warehouse_sql
-from telco360.sql_statements import (
+from telco360.local import warehouse_sql
+from telco360.local.sql_statements import (
     MIGRATIONS_DIR,
     MODULES_DIR,
     SNOWFLAKE_DIR,
@@ -214,7 +214,7 @@ def test_the_local_load_runs_the_modules_in_the_procedures_order(tmp_path, monke
     CORE.LOAD_UP_TO: lock, plan, rewind, per batch (clear, check, merge), refresh, tests."""
     from test_warehouse_staging import commit_batch, scenario, write_scenario
 
-    from telco360 import warehouse
+    from telco360.local import warehouse
 
     lake, db = str(tmp_path / "lake"), str(tmp_path / "wh.duckdb")
     manifests = write_scenario(lake, scenario()[:2])

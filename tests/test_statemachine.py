@@ -2,7 +2,8 @@
 
 The definition's ${...} are replaced with the template's DefinitionSubstitutions (resolved from
 the template's own resource names), the Lambda tasks run the real handlers in-process (moto
-never runs Lambda code, so its simple Lambda backend is patched to call functions/*/app.py),
+never runs Lambda code, so its simple Lambda backend is patched to call the handler each
+function's entry, functions/*/app.py, imports from telco360.shipped),
 the pre-flight handler reads a lake in moto S3, and the notifier publishes to moto SNS, read
 back through an SQS subscription.
 
@@ -13,6 +14,8 @@ back-off sleeps are recorded instead of slept.
 
 from __future__ import annotations
 
+import ast
+import importlib
 import json
 import re
 import time
@@ -21,10 +24,11 @@ import traceback
 import boto3
 import pytest
 import yaml
-from conftest import REPO_ROOT, load_module
+from conftest import REPO_ROOT
 from moto import mock_aws
 
-from telco360.contract import FEEDS
+from telco360.shipped import notify_failure
+from telco360.shipped.contract import FEEDS
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -148,6 +152,21 @@ def substituted_definition(resolver: Resolver) -> str:
 # ---------------------------------------------------------------------------- moto fixtures
 
 
+def handler_module(code_uri: str, handler: str):
+    """The module whose `lambda_handler` a function runs: its Handler (`app.lambda_handler`)
+    names a thin entry file in CodeUri that imports the handler from telco360.shipped. The entry
+    is read, not executed; the module it names is imported as any other."""
+    file_name, name = handler.rsplit(".", 1)
+    entry = ast.parse((REPO_ROOT / code_uri / f"{file_name}.py").read_text(encoding="utf-8"))
+    (module,) = [
+        node.module
+        for node in ast.walk(entry)
+        if isinstance(node, ast.ImportFrom) and any(a.name == name for a in node.names)
+    ]
+    assert module.startswith("telco360.shipped."), module
+    return importlib.import_module(module)
+
+
 class Handlers:
     """Calls the real handler of each function the template declares, in-process."""
 
@@ -162,7 +181,7 @@ class Handlers:
             if res["Type"] != "AWS::Serverless::Function":
                 continue
             props = res["Properties"]
-            module = load_module(f"{props['CodeUri']}/app.py", f"sfn_{logical}")
+            module = handler_module(props["CodeUri"], props["Handler"])
             env = {**glob_env, **props.get("Environment", {}).get("Variables", {})}
             env = {k: str(resolver.value(v)) for k, v in env.items()}
             self.by_name[resolver.ref(logical)] = (module, env)
@@ -424,9 +443,8 @@ def test_definition_has_the_fixed_task_sequence():
     assert states["ReleaseBatchLock"]["Next"] == "Succeed"
     assert states["NotifyFailure"]["Next"] == "ReleaseBatchLockAfterFailure"
     assert states["ReleaseBatchLockAfterFailure"]["Next"] == "Fail"
-    notifier = load_module("functions/notify_failure/app.py", "sfn_notify_check")
-    assert states["Fail"]["Error"] == notifier.CATCH_HANDLED_ERROR
-    assert notifier.CATCH_NOTIFY_STATE in states
+    assert states["Fail"]["Error"] == notify_failure.CATCH_HANDLED_ERROR
+    assert notify_failure.CATCH_NOTIFY_STATE in states
 
 
 def test_happy_path_from_the_schedule(pipeline):

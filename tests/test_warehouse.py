@@ -22,7 +22,7 @@ from test_warehouse_staging import (
     write_scenario,
 )
 
-from telco360 import warehouse
+from telco360.local import warehouse
 
 HISTORY_COLUMNS = [n for f in ("services", "status") for n, _ in FEED_COLUMNS[f]]
 

@@ -3,8 +3,9 @@ batches), no batch is loaded twice under concurrency, RAW is checked against the
 marker, catch-up is linear and CUSTOMER_360 is tested in the load.
 
 Every decision is a statement of snowflake/modules/load/*.sql, executed here on DuckDB by
-telco360.warehouse exactly as CORE.LOAD_UP_TO sequences it on Snowflake (R__10_procedures.sql),
-so these tests fail when a decision is mutated (see docs/SNOWFLAKE.md, "What is verified").
+telco360.local.warehouse exactly as CORE.LOAD_UP_TO sequences it on Snowflake
+(R__10_procedures.sql), so these tests fail when a decision is mutated (see docs/SNOWFLAKE.md,
+"What is verified").
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ import pytest
 from test_warehouse import _rows, _tables
 from test_warehouse_staging import BATCHES, commit_batch, scenario, write_batch, write_scenario
 
-from telco360 import backfill, lake_io, warehouse, warehouse_sql
-from telco360.lake_state import marker_path
+from telco360.local import warehouse, warehouse_sql
+from telco360.local.lake_state import marker_path
+from telco360.ops import backfill
+from telco360.shipped import lake_io
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +162,7 @@ def test_a_stage_without_markers_does_not_rewind_everything(tmp_path, days):
 
 LOADER = """
 import json, sys
-from telco360 import warehouse
+from telco360.local import warehouse
 rows = warehouse.load_pending(sys.argv[1], sys.argv[2])
 print(json.dumps([r["batch_date"] for r in rows]))
 """

@@ -18,7 +18,7 @@ from decimal import Decimal
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from telco360 import contract as c
+from telco360.shipped import contract as c
 
 ARROW_TYPES = {
     "string": pa.string(),

@@ -8,7 +8,7 @@
 --   modules/load/check_batch.sql   RAW vs commit marker: schema, row counts, NULL keys
 --   modules/load/check_model.sql   data tests of CUSTOMER_360
 --   modules/model/*.sql            RAW -> CORE -> CUSTOMER_360, rewind
--- The local DuckDB warehouse (telco360.warehouse) executes the very same files, transpiled by
+-- The local DuckDB warehouse (telco360.local.warehouse) executes the very same files, transpiled by
 -- sqlglot, in the same order, so every decision is executed by the tests. What is written
 -- here is only what is bound to Snowflake: reading the commit markers and COPYing the files
 -- from the stage, INFER_SCHEMA, raising the named errors, the transaction.

@@ -1,12 +1,11 @@
-"""Telco Customer 360: one package, three roles.
+"""Telco Customer 360: one package, three roles, one sub-package each.
 
-Shipped to AWS (standard library + PySpark only; bundled into glue/*.py by `make glue`, or
-copied into the Lambda layer by layers/contract/Makefile):
-    jobs/ (job A clean_standardize, job B build_staging, glue_entry), contract, lake_layout,
-    lake_io, job_errors, batch_lock, lambda_tracing
-AWS emulated locally (`telco360 run`: the state machine's steps on one machine):
-    runner, pipeline_definition, spark, warehouse, warehouse_sql, sql_statements, run_lock,
-    lake_state, run_summary, report_data, report_html
-Operator tools:
-    cli, generate/, backfill, aws_ops, glue_bundle, repo
+- `telco360.shipped`: what runs on AWS (the feed contract, lake layout and I/O, the Lambda
+  handlers, the Glue jobs). Standard library, PySpark and Powertools only; copied into the
+  Lambda layer by layers/contract/Makefile and bundled into glue/*.py by `make glue`, so it
+  never imports the other two.
+- `telco360.local`: what emulates AWS on one machine (`telco360 run`: the state machine's
+  steps, the DuckDB warehouse, the run lock, the summary and report).
+- `telco360.ops`: the operator's tools (the CLI, the test-data generator, backfill, AWS
+  operations, the Glue bundle writer).
 """

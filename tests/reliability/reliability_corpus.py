@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from telco360.contract import FEEDS
+from telco360.shipped.contract import FEEDS
 
 BATCH = "2026-11-02"
 

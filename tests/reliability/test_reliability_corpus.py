@@ -13,9 +13,9 @@ import pytest
 import reliability_corpus as corpus
 from reliability_corpus import BATCH, Duplicate, Quarantined, Skipped, Std
 
-from telco360.jobs import build_staging as job_b
-from telco360.jobs import clean_standardize as job_a
-from telco360.runner import preflight_module
+from telco360.local.runner import preflight_module
+from telco360.shipped.jobs import build_staging as job_b
+from telco360.shipped.jobs import clean_standardize as job_a
 
 
 @pytest.fixture(scope="module")

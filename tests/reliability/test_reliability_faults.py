@@ -17,12 +17,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from telco360 import cli, lake_state, runner, warehouse
-from telco360.generate import generate
-from telco360.jobs import build_staging as job_b
-from telco360.repo import REPO_ROOT
-from telco360.run_lock import RunLock
-from telco360.warehouse_sql import MODEL_REFRESH
+from telco360.local import lake_state, runner, warehouse
+from telco360.local.run_lock import RunLock
+from telco360.local.warehouse_sql import MODEL_REFRESH
+from telco360.ops import cli
+from telco360.ops.generate import generate
+from telco360.ops.repo import REPO_ROOT
+from telco360.shipped.jobs import build_staging as job_b
 
 DAYS = ("2026-11-01", "2026-11-02")
 VOLATILE = {"run_id", "loaded_at", "committed_at"}  # differ by design between two runs

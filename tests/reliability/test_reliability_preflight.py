@@ -12,8 +12,8 @@ import pytest
 import reliability_corpus as corpus
 from reliability_corpus import BATCH
 
-from telco360.contract import FEEDS
-from telco360.runner import preflight_module
+from telco360.local.runner import preflight_module
+from telco360.shipped.contract import FEEDS
 
 app = preflight_module()
 

@@ -3,7 +3,7 @@
 --   * on Snowflake by CORE.LOAD_BATCH (R__10_procedures.sql includes this file into the
 --     procedure body with schemachange's Jinja `include`; :batch_date and :run_id are the
 --     procedure's variables there);
---   * locally by telco360.warehouse, transpiled to DuckDB with sqlglot (:batch_date and :run_id
+--   * locally by telco360.local.warehouse, transpiled to DuckDB with sqlglot (:batch_date and :run_id
 --     become DuckDB named parameters).
 -- Keep every statement plain DML (no DDL: DDL would commit the transaction in Snowflake).
 

@@ -1,7 +1,7 @@
 -- Undo every batch >= :from_date from CORE, RAW and the ledger, so that the batches can be
 -- loaded again in order and end in exactly the state of a clean load (a backfill).
 -- Executed in one transaction by CORE.REWIND (R__10_procedures.sql) on Snowflake and by
--- telco360.warehouse.rewind locally (transpiled), followed by refresh_customer_360.sql.
+-- telco360.local.warehouse.rewind locally (transpiled), followed by refresh_customer_360.sql.
 -- Works because RAW keeps every loaded batch: the state before :from_date is the latest change
 -- of each key among the batches before :from_date. Statement order matters: CORE is restored
 -- from RAW before RAW forgets the rewound batches.

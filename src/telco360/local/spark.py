@@ -1,0 +1,101 @@
+"""The local Spark session: one per process, tuned for a small machine.
+
+On AWS Glue the scripts get their session from GlueContext; everywhere else (the local run,
+tests, benchmarks) they use this one.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+_session = None
+CODEGEN_MAX_FIELDS = 40  # see local_session
+QUICK_JIT_MAX_BYTES = 32 * 2**20  # raw input below this: C1 only (see local_session)
+
+
+def local_session(
+    app_name: str = "telco360",
+    shuffle_partitions: int = 4,
+    input_bytes: int | None = None,
+    extra: dict[str, str] | None = None,
+):
+    """Create (once) and return a local SparkSession using every core of this machine.
+
+    `input_bytes`: how much raw input the session will process, when known. Below
+    QUICK_JIT_MAX_BYTES the JVM compiles with its quick compiler only (C1): a small batch runs
+    each of Spark's generated methods a few thousand times, and HotSpot's optimizing compiler
+    (C2) then costs more CPU than it saves; a large batch needs C2's faster code (figures:
+    bench/README.md, "JIT"). `extra`: further Spark settings for this process's session (a
+    profiler's event logs)."""
+    global _session
+    if _session is not None:
+        return _session
+    java_options = ["-XX:-DontCompileHugeMethods"]  # see below
+    if input_bytes is not None and input_bytes < QUICK_JIT_MAX_BYTES:
+        java_options.append("-XX:TieredStopAtLevel=1")
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
+    pin_python_workers()
+    from pyspark.sql import SparkSession
+
+    builder = (
+        SparkSession.builder.master("local[*]")
+        .appName(app_name)
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")  # our own progress lines instead
+        .config("spark.driver.memory", os.environ.get("TELCO360_SPARK_MEMORY", "4g"))
+        # Spark generates one large Java method per wide select; HotSpot never JIT-compiles
+        # methods over 8,000 bytes unless told to, and interprets them instead.
+        .config("spark.driver.extraJavaOptions", " ".join(java_options))
+        # Job A's checks are selects of 60-100 columns whose whole-stage code exceeds the JVM's
+        # 64 KB method limit: Spark would spend seconds compiling it, in every query, only to
+        # fall back to code per operator. Plans that wide skip the attempt.
+        .config("spark.sql.codegen.maxFields", str(CODEGEN_MAX_FIELDS))
+        # Cached frames (job A's checked rows, job B's merged state) are read back once or
+        # twice: compressing them costs more CPU than it saves.
+        .config("spark.sql.inMemoryColumnarStorage.compressed", "false")
+        # One run of job A generates ~130 classes; Spark's default cache of 100 evicted them
+        # before the next run (tests, benchmarks, a local run of several batches), which then
+        # recompiled every one and ran it unwarmed by the JIT.
+        .config("spark.sql.codegen.cache.maxEntries", "2000")
+        # Small input splits: every feed's file is read as several partitions, so both
+        # cores work on it.
+        .config("spark.sql.files.maxPartitionBytes", str(8 * 2**20))
+        .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
+        .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
+        .config("spark.hadoop.parquet.enable.summary-metadata", "false")
+    )
+    for key, value in (extra or {}).items():
+        builder = builder.config(key, value)
+    _session = builder.getOrCreate()
+    _session.sparkContext.setLogLevel("ERROR")
+    quiet_codegen_fallback(_session)
+    return _session
+
+
+def pin_python_workers() -> None:
+    """Make Spark's Python workers run this very interpreter.
+
+    Left alone, PySpark starts its workers with whatever `python3` comes first on PATH: run
+    from a directory or shell where that is another version (python3.11 here), the first
+    Python UDF or `createDataFrame` fails with PYTHON_VERSION_MISMATCH. The driver's own
+    interpreter (`sys.executable`, the venv's python) is the only right choice locally, so it
+    wins over any PYSPARK_PYTHON inherited from the shell."""
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+
+
+def quiet_codegen_fallback(spark) -> None:
+    """Keep an expected Spark message out of the run's output.
+
+    For a wide select Spark first tries one generated Java method for the whole stage; past
+    the JVM's 64 KB method limit it logs the compile failure at ERROR, with a long stack trace,
+    and falls back to code per operator, which is correct (and what the benchmarks measure)."""
+    jvm = spark.sparkContext._jvm
+    jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
+        "org.apache.spark.sql.catalyst.expressions.codegen.CodeGenerator",
+        jvm.org.apache.logging.log4j.Level.OFF,
+    )

@@ -1,0 +1,1094 @@
+"""Glue job A, "Clean & Standardize": raw CSV exports -> typed Parquet + quarantine + metrics.
+
+For one batch date D it reads `raw/<feed>/ingest_date=D/*.csv` (and `*.csv.gz`, which Spark
+decompresses itself) for every feed present and writes
+`standardized/<feed>/ingest_date=D/` (accepted rows, contract types, lineage),
+`quarantine/<feed>/ingest_date=D/` (rejected rows with their original line and reason codes)
+and, last, `standardized/_metrics/ingest_date=D/metrics.json` (docs/DATA_LAYOUT.md).
+
+`run` is the job. On AWS Glue `telco360.shipped.jobs.glue_entry` calls it (`--JOB_NAME
+--lake_root --batch_date --quarantine_threshold`); locally the runner imports it, or run
+`python -m telco360.local.run_job clean_standardize --lake_root DIR --batch_date D`
+(see QuarantineThresholdExceeded for `--quarantine_threshold`).
+
+How a file is read, and why:
+- Each CSV is read as text lines (splittable, so large files are read in parallel) and every
+  physical line keeps its 1-based line number (the header is line 1), so a quarantined row can
+  be traced back to the exact line of the exact file. A plain line (printable ASCII, no quote)
+  is split on commas; any other line goes through Spark's built-in CSV parser (`from_csv`):
+  quoted fields with commas and doubled quotes work. Both give the same fields for a plain line.
+- Columns are matched by header name (the contract's `header_key` rule, as pre-flight does),
+  never by position; unknown columns are ignored and reported as schema drift. All headers of
+  all files are checked before anything is written: a file missing a contract column fails
+  the job and writes nothing.
+- Lines that are blank (empty or whitespace only) are not rows: they are skipped, not counted.
+- A quoted field containing a line break spans several physical lines. A file with such lines
+  (a line with an odd number of quotes opens a record, the next one closes it) has them joined
+  back into one record, numbered by its first line; only such files pay for it (a window over
+  the file's lines). A quote left open to the end of the file is not joined: that line is
+  quarantined as `wrong_field_count`.
+- A line identical to the file's header (a concatenated export) is quarantined as
+  `repeated_header`: it is counted, and visible, but never taken for data.
+- Every rule is a Spark built-in (`try_cast` & co.): dirty values never raise under ANSI mode
+  and there is no per-row Python.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+
+from telco360.shipped import lake_layout
+from telco360.shipped.contract import (
+    BOM,
+    BOOLEAN,
+    CATEGORY,
+    CONTRACT_VERSION,
+    DATE,
+    DECIMAL,
+    FALSE_WORDS,
+    FEEDS,
+    FLOAT,
+    ID,
+    INCONSISTENT_VALUES,
+    INTEGER,
+    INVALID_ENCODING,
+    MALFORMED_KEY,
+    MALFORMED_VALUE,
+    MISSING_KEY,
+    MISSING_REQUIRED,
+    OUT_OF_RANGE,
+    REASON_CODES,
+    REPEATED_HEADER,
+    REQUIRED_FEEDS,
+    STRING,
+    TRUE_WORDS,
+    UNKNOWN_CATEGORY,
+    UNPARSEABLE_BOOLEAN,
+    UNPARSEABLE_DATE,
+    UNPARSEABLE_NUMBER,
+    WRONG_FIELD_COUNT,
+    Column,
+    Feed,
+    category_key,
+    header_fields,
+    header_key,
+    without_bom,
+)
+from telco360.shipped.job_errors import (
+    from_spark,
+    readable_spark_errors,
+)
+from telco360.shipped.lake_io import (
+    delete_tree,
+    exists,
+    join,
+    list_names,
+    read_first_line,
+    write_json,
+)
+from telco360.shipped.lake_layout import batch_path
+
+JOB_NAME = "clean_standardize"
+GATE_EXAMPLES = 20  # distinct problems read back from the quarantine for the gate's message
+# Per feed and batch: a larger share of quarantined rows fails the batch (see
+# QuarantineThresholdExceeded). A stack parameter on AWS, an option of `telco360 run` locally.
+DEFAULT_QUARANTINE_THRESHOLD = 0.10
+THOUSANDS_PATTERN = r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$"  # 1,234 and 12,345,678.90
+INTEGER_NOISE = "0.000000001"  # how far from a whole number float noise takes an integer
+# A date as spreadsheet tools write one: year first, `-` or `/`, optionally a midnight time.
+DATE_PATTERN = r"^([0-9]{4}[-/][0-9]{1,2}[-/][0-9]{1,2})([ T]00:00(:00(\.0+)?)?)?$"
+ROWS_PER_FILE = 1_000_000  # quarantine: few, large Parquet files per feed and batch
+TRIM_CHARS = " \t\u00a0"  # what "surrounding whitespace" means in these exports
+FEEDS_AT_ONCE = 2  # feeds processed concurrently (see process_feeds)
+# Whole-stage code generation fuses a feed's checks into one Java method of up to 64 KB.
+# HotSpot compiles a method over 8,000 bytes of bytecode poorly (its optimizing compiler gives up,
+# "out of nodes", leaving the quick first-tier code) or, with its default flags as on Glue, not
+# at all. Stages with such a method run operator by operator instead, in small methods the JIT
+# fully compiles (Spark's tuning guide suggests 8000 on HotSpot). Set by `run`, so it applies
+# on Glue too.
+SESSION_SETTINGS = {"spark.sql.codegen.hugeMethodLimit": "8000"}
+
+log = logging.getLogger(JOB_NAME)
+
+
+class JobInputError(Exception):
+    """The batch's input cannot be processed as delivered; nothing was written."""
+
+
+class SchemaMismatch(JobInputError):
+    """A file's header lacks a contract column (or is ambiguous)."""
+
+
+class NoInputFiles(JobInputError):
+    """No raw folder exists for the batch date."""
+
+
+class QuarantineThresholdExceeded(JobInputError):
+    """Too large a share of a feed's rows was quarantined: upstream probably broke something
+    for every row. The metrics file is not written, so job B commits nothing of the batch."""
+
+
+class AccountingError(Exception):
+    """Rows were lost between reading and classifying: a bug, never bad data."""
+
+
+# --------------------------------------------------------------------------------------------
+# Input discovery and header checks (driver side, small)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One delivered CSV file and how its header maps onto the feed contract."""
+
+    name: str  # file name inside the batch folder
+    source_file: str  # path relative to the lake root (lineage)
+    field_count: int  # fields in the header, hence in every well-formed row
+    positions: dict[str, int]  # contract column name -> 0-based field position
+    drift: tuple[str, ...]  # header names the contract does not know
+    header_line: str = ""  # the header as read, without a BOM (see split_fields)
+    # Fields without the header's trailing blank names (a trailing delimiter): a row may end
+    # with the delimiter, as the header does, or without it.
+    bare_field_count: int = 0
+
+
+def batch_files(lake_root: str, batch_date: str) -> dict[str, list[str]]:
+    """{feed: sorted CSV file names} for every feed delivered in the batch."""
+    found: dict[str, list[str]] = {}
+    any_folder = False
+    for feed in FEEDS:
+        folder = join(lake_root, batch_path("raw", feed, batch_date))
+        names = list_names(folder)
+        any_folder = any_folder or bool(names) or exists(folder)
+        csvs = [n for n in names if n.lower().endswith(INPUT_SUFFIXES) and not n.startswith(".")]
+        csvs = [n for n in csvs if not n.startswith("_")]
+        if csvs:
+            found[feed] = csvs
+    if not any_folder:
+        raise NoInputFiles(
+            f"batch {batch_date}: no raw folder raw/<feed>/ingest_date={batch_date}/ under "
+            f"{lake_root} for any feed ({', '.join(FEEDS)}); land the exports first or check "
+            "the batch date"
+        )
+    return found
+
+
+INPUT_SUFFIXES = (".csv", ".csv.gz")  # CSV text, or gzip-compressed CSV text
+
+
+def parse_header(feed: Feed, source_file: str, header_line: str | None) -> SourceFile:
+    """Map a header line onto the contract; raise SchemaMismatch naming what is missing."""
+    name = source_file.rsplit("/", 1)[-1]
+    if header_line is None:
+        raise SchemaMismatch(
+            f"feed {feed.name!r}, file {source_file}: the file is empty (no header row); "
+            "re-deliver the export, then re-run the batch"
+        )
+    fields = header_fields(header_line)
+    wanted = {header_key(h): c.name for c, h in zip(feed.columns, feed.headers, strict=True)}
+    positions: dict[str, int] = {}
+    drift: list[str] = []
+    for position, field in enumerate(fields):
+        header = field.strip(TRIM_CHARS)
+        column = wanted.get(header_key(field))
+        if not header_key(field):
+            continue  # a blank name (a trailing delimiter): no column, no drift
+        if column is None:
+            drift.append(header)
+        elif column in positions:
+            raise SchemaMismatch(
+                f"feed {feed.name!r}, file {source_file}: column {header!r} appears twice in "
+                "the header; fix the export, then re-run the batch"
+            )
+        else:
+            positions[column] = position
+    missing = [c.header for c in feed.columns if c.name not in positions]
+    if missing:
+        raise SchemaMismatch(
+            f"feed {feed.name!r}, file {source_file}: missing contract column(s) "
+            f"{', '.join(repr(m) for m in missing)} (header was {header_line!r}); "
+            "fix the export or the contract, then re-run the batch"
+        )
+    bare = len(fields)
+    while bare > 1 and not header_key(fields[bare - 1]):
+        bare -= 1
+    header = without_bom(header_line)  # a data line equal to it is a repeated header
+    return SourceFile(name, source_file, len(fields), positions, tuple(drift), header, bare)
+
+
+# --------------------------------------------------------------------------------------------
+# Pure DataFrame transforms
+# --------------------------------------------------------------------------------------------
+
+
+def read_lines(spark, paths: list[str]):
+    """Every physical line of the files: value, file_name, block_start, mid.
+
+    `mid` increases by one per line within a file block, which with the block's start lets
+    `number_lines` give each line its exact line number without sorting the data.
+    CR/LF and LF endings and a missing final newline are handled by the line reader."""
+    from pyspark.sql import functions as F
+
+    return spark.read.text(paths).select(
+        "value",
+        F.col("_metadata.file_name").alias("file_name"),
+        F.col("_metadata.file_block_start").alias("block_start"),
+        F.monotonically_increasing_id().alias("mid"),
+    )
+
+
+def summarize_blocks(lines):
+    """Per file block: lines, non-blank lines and first `mid`.
+
+    Numbers only, so Spark aggregates in a hash table. (Taking each block's first line here
+    as well, a string, made Spark sort every line of the batch: the headers are read on the
+    driver instead, see inspect_batch.)"""
+    from pyspark.sql import functions as F
+
+    return lines.groupBy("file_name", "block_start").agg(
+        F.count(F.lit(1)).alias("lines"),
+        F.sum((F.btrim("value", F.lit(TRIM_CHARS)) != "").cast("long")).alias("non_blank"),
+        F.min("mid").alias("min_mid"),
+        F.sum(_odd_quotes(F.col("value")).cast("long")).alias("odd_quote_lines"),
+    )
+
+
+def _odd_quotes(line):
+    """True for a line with an odd number of double quotes: it opens or closes a quoted field
+    that continues on another line (a doubled quote inside a field counts twice)."""
+    from pyspark.sql import functions as F
+
+    quotes = F.length(line) - F.length(F.replace(line, F.lit('"'), F.lit("")))
+    return line.contains('"') & (quotes % 2 == 1)
+
+
+def number_lines(lines, blocks, multiline_files: tuple[str, ...] = ()):
+    """Data rows with their 1-based physical line number, header and blank lines dropped.
+
+    `blocks` has file_name, block_start, line_offset (lines in the file's earlier blocks),
+    min_mid, and any per-file columns to carry along (the file layout). The lines of the
+    files in `multiline_files` (they have a line with an odd number of quotes) are first
+    joined into records by `join_quoted_lines`."""
+    from pyspark.sql import functions as F
+
+    numbered = lines.join(F.broadcast(blocks), ["file_name", "block_start"])
+    line = (F.col("line_offset") + F.col("mid") - F.col("min_mid") + 1).cast("int")
+    numbered = numbered.withColumn("source_line", line).drop(
+        "block_start", "line_offset", "min_mid", "mid"
+    )
+    if multiline_files:
+        joined = F.col("file_name").isin(*multiline_files)
+        numbered = numbered.where(~joined).unionByName(join_quoted_lines(numbered.where(joined)))
+    return numbered.where(
+        (F.col("source_line") > 1) & (F.btrim("value", F.lit(TRIM_CHARS)) != "")
+    ).withColumnRenamed("value", "raw_line")
+
+
+def join_quoted_lines(numbered):
+    """Join the physical lines of each record whose quoted field contains a line break.
+
+    Per file, in line order: a line with an odd number of quotes opens a record, every line up
+    to the next such line belongs to it (blank lines too: they are part of the value), and that
+    line closes it; the record is numbered by its first line and its lines are joined with LF.
+    The last odd line of a file with an odd count opens nothing (nothing closes it): it stays
+    a line of its own and fails the field count. Columns other than `value` and `source_line`
+    are per file and kept."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    in_file = Window.partitionBy("file_name")
+    upto = in_file.orderBy("source_line").rowsBetween(Window.unboundedPreceding, 0)
+    odd = _odd_quotes(F.col("value")).cast("int")
+    counted = numbered.select(
+        "*",
+        (F.sum(odd).over(upto) - odd).alias("_odd_before"),
+        F.sum(odd).over(in_file).alias("_odd_in_file"),
+    )
+    inside = (F.col("_odd_before") % 2 == 1) & (F.col("_odd_before") < F.col("_odd_in_file"))
+    started = counted.select(
+        "*", F.max(F.when(~inside, F.col("source_line"))).over(upto).alias("_record")
+    )
+    carried = [c for c in numbered.columns if c not in ("value", "source_line", "file_name")]
+    parts = F.sort_array(F.collect_list(F.struct("source_line", "value")))
+    return (
+        started.groupBy("file_name", "_record")
+        .agg(
+            F.array_join(parts["value"], "\n").alias("value"),
+            *[F.first(c).alias(c) for c in carried],
+        )
+        .withColumnRenamed("_record", "source_line")
+        .select(*numbered.columns)
+    )
+
+
+def position_column(name: str) -> str:
+    return f"_pos_{name}"
+
+
+def split_fields(rows, feed: Feed, max_fields: int):
+    """Split `raw_line` into the feed's contract columns (trimmed strings) by header position.
+
+    Needs per row: `field_count` (the file's header width), `bare_field_count` (the width
+    without the header's trailing blank names), `header_line` (the file's first line) and
+    `_pos_<column>` (0-based position of each contract column in that file). Adds
+    `_field_error`: why the line cannot be split reliably (unbalanced quote, wrong number of
+    fields), else NULL; and `_repeated_header`: the line is the file's header again."""
+    from pyspark.sql import functions as F
+
+    line = F.col("raw_line")
+    options = {
+        "mode": "PERMISSIVE",
+        "quote": '"',
+        "escape": '"',  # RFC 4180: a quote inside a quoted field is doubled
+        "ignoreLeadingWhiteSpace": "true",
+        "ignoreTrailingWhiteSpace": "true",
+    }
+    schema = ", ".join(f"_c{i} string" for i in range(max_fields))
+    # Most lines are plain: printable ASCII with no quote. Split on commas, such a line gives
+    # exactly what the CSV parser gives (spaces are its only whitespace), so only the other
+    # lines pay for the parser, and only they can hold a quoted comma.
+    plain = F.col("_plain")
+    # Count fields without trusting the parser: drop quoted sections ("a, ""b""" included),
+    # then count the commas left.
+    unquoted = F.regexp_replace(line, '"[^"]*"', "")
+    found = F.when(plain, F.size("_fields")).otherwise(
+        F.length(unquoted) - F.length(F.replace(unquoted, F.lit(","), F.lit(""))) + 1
+    )
+    quotes = F.length(line) - F.length(F.replace(line, F.lit('"'), F.lit("")))
+    field_error = (
+        F.when(
+            ~plain & (quotes % 2 == 1),
+            F.lit("unbalanced quote (a quoted field may contain a line break)"),
+        )
+        .when(
+            (found != F.col("field_count")) & (found != F.col("bare_field_count")),
+            F.format_string(
+                "expected %d fields (as in the header), found %d", "field_count", found
+            ),
+        )
+        .otherwise(F.lit(None).cast("string"))
+    )
+    lineage = ["source_file", "source_line", "raw_line"]
+    positions = [position_column(c.name) for c in feed.columns]
+    # The parser already trims spaces and tabs around unquoted fields; only a line with a
+    # quote, a tab or a no-break space can still hold a value that needs trimming (btrim with
+    # a set of characters is slow, so it runs on those lines only).
+    needs_trim = line.contains('"') | line.contains("\t") | line.contains("\u00a0")
+    # A plain line's field has a surrounding space only next to a comma or at the line's ends:
+    # most lines have none, and skip trimming every field (a large share of the per-row time).
+    padded = line.contains(", ") | line.contains(" ,") | line.startswith(" ") | line.endswith(" ")
+    # One select per step, each reading the previous step's columns: the line is parsed once
+    # and the field array built once per row. (In a single select every contract column
+    # repeated the whole parse; Catalyst keeps these steps apart because merging them would
+    # repeat a costly expression.)
+    # A concatenated export repeats its header line (with its BOM, when the second part had
+    # one). Compared as whole strings: cheap, and a line that differs is not the header.
+    header = F.col("header_line")  # without its BOM (parse_header)
+    repeated = (line == header) | (line == F.concat(F.lit(BOM), header))
+    parsed = rows.select(
+        *lineage,
+        *positions,
+        "field_count",
+        "bare_field_count",
+        repeated.alias("_repeated_header"),
+        line.rlike("^[ !#-~]*$").alias("_plain"),
+        needs_trim.alias("_needs_trim"),
+        padded.alias("_padded"),
+    ).select("*", F.when(~plain, F.from_csv(line, schema, options)).alias("_parsed"))
+    parsed_fields = F.array(*[F.col("_parsed")[f"_c{i}"] for i in range(max_fields)])
+    arrays = parsed.select(
+        *lineage,
+        *positions,
+        "field_count",
+        "bare_field_count",
+        "_repeated_header",
+        "_plain",
+        "_needs_trim",
+        "_padded",
+        F.when(plain, F.split(line, ",", -1)).otherwise(parsed_fields).alias("_fields"),
+    )
+    values = []
+    for c in feed.columns:
+        value = F.try_element_at("_fields", F.col(position_column(c.name)) + 1)
+        trimmed = (
+            F.when(plain & F.col("_padded"), F.trim(value))
+            .when(plain, value)
+            .when(F.col("_needs_trim"), F.btrim(value, F.lit(TRIM_CHARS)))
+            .otherwise(value)
+        )
+        values.append(trimmed.cast("string").alias(c.name))
+    return arrays.select(*lineage, field_error.alias("_field_error"), "_repeated_header", *values)
+
+
+def _parsed(column: Column):
+    """The column's value parsed to its kind (NULL when it does not parse), before checks.
+
+    Numbers stay wide here (decimal(38, s)) so that the range check sees huge values."""
+    from pyspark.sql import functions as F
+
+    v = F.col(column.name)
+    kind = column.kind
+    if kind in (ID, STRING):
+        return v
+    # Each kind has a fast path for the usual spelling and the general rule for the rest
+    # (CASE and COALESCE evaluate the general rule only when the fast path gives nothing).
+    # Numbers: `1,234.50` (comma thousands groups, as spreadsheets write them) loses its commas;
+    # any other use of a comma (`39,65`, `1.234,50`) is ambiguous and does not parse.
+    number = F.when(v.rlike(THOUSANDS_PATTERN), F.replace(v, F.lit(","), F.lit(""))).otherwise(v)
+    if kind == INTEGER:
+        # `65` and `65.0` parse, `65.5` does not; spreadsheet float noise (`28.000000000000004`,
+        # within 1e-9 of a whole number) is the whole number.
+        exact = number.try_cast("decimal(38,18)")
+        whole = F.round(exact, 0)
+        near = F.abs(exact - whole) <= F.lit(INTEGER_NOISE).cast("decimal(38,18)")
+        return F.coalesce(v.try_cast("int"), F.when(near, whole.try_cast("int")))
+    if kind == DECIMAL:
+        usual = v.try_cast(f"decimal(12,{column.scale})")  # rounds HALF_UP: 0.125 -> 0.13
+        return F.coalesce(usual, F.round(number.try_cast("decimal(38,18)"), column.scale))
+    if kind == FLOAT:
+        parsed = F.coalesce(v.try_cast("double"), number.try_cast("double"))
+        return F.when(~F.isnan(parsed) & (F.abs(parsed) != float("inf")), parsed)
+    if kind == BOOLEAN:
+        word = F.lower(v)
+        return (
+            F.when(v == "Yes", True)
+            .when(v == "No", False)
+            .when(word.isin(*TRUE_WORDS), True)
+            .when(word.isin(*FALSE_WORDS), False)
+        )
+    if kind == CATEGORY:
+        lookup = F.create_map(*[F.lit(x) for c in column.categories for x in (category_key(c), c)])
+        spelled = F.try_element_at(lookup, F.regexp_replace(F.lower(v), "[^a-z0-9]", ""))
+        return F.when(v.isin(*column.categories), v).otherwise(spelled)
+    if kind == DATE:
+        # ISO dates; also what spreadsheet tools write for one: `2026/11/01`, `2026-11-1`, a
+        # midnight time after the date (a date cell exported as date-time) and `1-Nov-2026`.
+        # Day/month orders with slashes (`11/01/2026`) are ambiguous: they do not parse.
+        ymd = F.regexp_extract(v, DATE_PATTERN, 1)
+        spreadsheet = F.try_to_date(F.regexp_replace(ymd, "/", "-"), "yyyy-M-d")
+        return F.coalesce(
+            F.try_to_date(v, "yyyy-MM-dd"),
+            F.when(ymd != "", spreadsheet),
+            F.try_to_date(v, "d-MMM-yyyy"),
+        )
+    raise ValueError(f"column {column.header!r}: unsupported kind {kind!r}")  # teach it here
+
+
+def parsed_column(name: str) -> str:
+    return f"_parsed_{name}"
+
+
+def _rules(column: Column, is_key: bool, batch_date: str | None = None):
+    """[(reason code, condition, detail)] for one contract column.
+
+    Reads the trimmed text (`<column>`) and its parsed value (`_parsed_<column>`). A blank
+    value is NULL in the output, and quarantines the row only when the column is required."""
+    from pyspark.sql import functions as F
+
+    v = F.col(column.name)
+    value = F.col(parsed_column(column.name))
+    blank = v.isNull() | (v == "")
+    present = ~blank
+    header = column.header
+
+    def detail(what: str):
+        return F.concat(F.lit(f"{header}: {what} '"), v, F.lit("'"))
+
+    checks = []
+    if column.required:
+        code = MISSING_KEY if is_key else MISSING_REQUIRED
+        checks.append((code, blank, F.lit(f"{header}: missing")))
+
+    kind = column.kind
+    unparsed = present & value.isNull()
+    if kind in (ID, STRING):
+        if column.pattern:
+            code = MALFORMED_KEY if is_key else MALFORMED_VALUE
+            bad = present & ~v.rlike(column.pattern)
+            checks.append((code, bad, detail(f"does not match {column.pattern}")))
+    elif kind == INTEGER:
+        checks.append((UNPARSEABLE_NUMBER, unparsed, detail("not an integer")))
+    elif kind in (DECIMAL, FLOAT):
+        checks.append((UNPARSEABLE_NUMBER, unparsed, detail("not a number")))
+    elif kind == BOOLEAN:
+        checks.append((UNPARSEABLE_BOOLEAN, unparsed, detail("not Yes/No")))
+    elif kind == CATEGORY:
+        checks.append((UNKNOWN_CATEGORY, unparsed, detail("unknown category")))
+    elif kind == DATE:
+        checks.append((UNPARSEABLE_DATE, unparsed, detail("not a date (YYYY-MM-DD)")))
+        if column.not_after_batch and batch_date is not None:
+            later = value > F.lit(batch_date).cast("date")
+            checks.append((OUT_OF_RANGE, later, detail(f"after the batch date {batch_date}")))
+
+    bounded = column.minimum is not None or column.maximum is not None
+    if kind in (INTEGER, DECIMAL, FLOAT) and bounded:
+        low = F.lit(True) if column.minimum is None else value >= F.lit(column.minimum)
+        high = F.lit(True) if column.maximum is None else value <= F.lit(column.maximum)
+        bounds = " and ".join(
+            f"{op} {bound:g}"
+            for op, bound in ((">=", column.minimum), ("<=", column.maximum))
+            if bound is not None
+        )
+        checks.append((OUT_OF_RANGE, ~(low & high), detail(f"not {bounds}")))
+
+    # Comparisons with NULL are NULL: a check that cannot tell is not a failure.
+    return [(code, F.coalesce(cond, F.lit(False)), text) for code, cond, text in checks]
+
+
+def reason_column(name: str) -> str:
+    return f"_reason_{name}"
+
+
+def apply_contract(rows, feed: Feed, batch_date: str):
+    """Type every contract column and collect the row's reason codes.
+
+    In: source_file, source_line, raw_line, _field_error and one trimmed string column per
+    contract column. Out: the contract columns typed, the lineage columns, raw_line,
+    reason_codes (sorted, distinct; empty = accepted) and reason_detail.
+
+    Three selects (parse, check, assemble), each reading the previous one's columns, so that
+    every value is parsed and checked once per row (see split_fields). Only expressions with
+    generated code are used (no lambda functions such as array_sort): one of those would make
+    Spark interpret the whole select row by row."""
+    from pyspark.sql import functions as F
+
+    lineage = ["source_file", "source_line", "raw_line", "_field_error", "_repeated_header"]
+    carried = [*lineage, *feed.column_names]
+    parsed = rows.select(*carried, *[_parsed(c).alias(parsed_column(c.name)) for c in feed.columns])
+
+    # A column fails at most one of its checks (each needs the ones before it to pass), so
+    # its verdict is one reason code, or NULL.
+    rules = {c.name: _rules(c, c.name in feed.key, batch_date) for c in feed.columns}
+    verdicts = []
+    for name, checks in rules.items():
+        verdict = F.lit(None).cast("string")
+        for code, cond, _text in reversed(checks):
+            verdict = F.when(cond, F.lit(code)).otherwise(verdict)
+        verdicts.append(verdict.alias(reason_column(name)))
+    checked = parsed.select(*carried, *[parsed_column(n) for n in rules], *verdicts)
+
+    typed_by_name = {}
+    found = {}  # reason code -> condition, for each code a row can get
+    details = []
+    for column in feed.columns:
+        v, reason = F.col(column.name), F.col(reason_column(column.name))
+        ok = v.isNotNull() & (v != "") & reason.isNull()
+        typed = F.when(ok, F.col(parsed_column(column.name))).cast(column.spark_type)
+        typed_by_name[column.name] = typed
+        text = F.lit(None).cast("string")
+        for code, _cond, detail in reversed(rules[column.name]):
+            text = F.when(reason == code, detail).otherwise(text)
+            found[code] = found.get(code, F.lit(False)) | (reason == code)
+        details.append(text)
+    # Cross-column rule: a flag and its 0/1 value must agree (NULL on either side: no verdict).
+    for flag, value in feed.agreements:
+        disagree = F.coalesce(typed_by_name[flag].cast("int") != typed_by_name[value], F.lit(False))
+        found[INCONSISTENT_VALUES] = found.get(INCONSISTENT_VALUES, F.lit(False)) | disagree
+        text = F.concat(
+            F.lit(f"{feed.column(flag).header} '"),
+            F.col(flag),
+            F.lit(f"' disagrees with {feed.column(value).header} '"),
+            F.col(value),
+            F.lit("'"),
+        )
+        details.append(F.when(disagree, text))
+    # Bytes that are not UTF-8 would reach Parquet as corrupt strings: quarantine the line.
+    bad_bytes = ~F.is_valid_utf8("raw_line")
+    found[INVALID_ENCODING] = bad_bytes
+    details.append(F.when(bad_bytes, F.lit("line is not valid UTF-8 (re-export as UTF-8)")))
+
+    # Sorted and distinct by construction: one element per code, in sorted code order. Built
+    # only for a failing row (most rows pass, and these arrays and texts cost per row).
+    failed = F.lit(False)
+    for name in rules:
+        failed = failed | F.col(reason_column(name)).isNotNull()
+    for code in (INCONSISTENT_VALUES, INVALID_ENCODING):
+        failed = failed | found.get(code, F.lit(False))
+    codes = F.array_remove(
+        F.array(*[F.when(found[code], F.lit(code)).otherwise("") for code in sorted(found)]), ""
+    )
+    no_codes = F.array().cast("array<string>")
+    field_error = F.col("_field_error")
+    wrong_count = field_error.isNotNull()
+    # A line that does not split into the header's fields has no trustworthy values.
+    repeated = F.col("_repeated_header")
+    reason_codes = (
+        F.when(repeated, F.array(F.lit(REPEATED_HEADER)))
+        .when(wrong_count, F.array(F.lit(WRONG_FIELD_COUNT)))
+        .when(failed, codes)
+        .otherwise(no_codes)
+    )
+    reason_detail = (
+        F.when(repeated, F.lit("the file's header line again (a concatenated export)"))
+        .when(wrong_count, field_error)
+        .when(failed, F.concat_ws("; ", *details))
+    )
+    return checked.select(
+        *[typed.alias(name) for name, typed in typed_by_name.items()],
+        F.lit(batch_date).cast("date").alias("ingest_date"),
+        F.col("source_file").cast("string"),
+        F.col("source_line").cast("int"),
+        F.make_valid_utf8("raw_line").alias("raw_line"),  # readable by any Parquet reader
+        reason_codes.alias("reason_codes"),
+        reason_detail.cast("string").alias("reason_detail"),
+    )
+
+
+def accepted_rows(checked):
+    from pyspark.sql import functions as F
+
+    return checked.where(F.size("reason_codes") == 0)
+
+
+def quarantined_rows(checked):
+    """The quarantine zone's schema (docs/DATA_LAYOUT.md)."""
+    from pyspark.sql import functions as F
+
+    return checked.where(F.size("reason_codes") > 0).select(
+        "ingest_date", "source_file", "source_line", "raw_line", "reason_codes", "reason_detail"
+    )
+
+
+def deduplicate(accepted, feed: Feed, source_files: list[str]):
+    """One row per distinct typed record; the first delivered (lowest file, then line) wins.
+
+    Lineage is ignored when comparing: a row re-sent on another line is still a duplicate.
+    "First" is the minimum of one number, (file's rank << 32) + line, so Spark can keep its
+    groups in a hash table (a minimum of a string, or of a struct, forces a sort of them all)."""
+    from pyspark.sql import functions as F
+
+    names = list(feed.column_names)
+    files = sorted(source_files)  # the order of Spark's string comparison (UTF-8 bytes)
+    rank = F.array_position(F.array(*[F.lit(f) for f in files]), F.col("source_file"))
+    order = (rank.cast("long") * 2**32 + F.col("source_line")).alias("_order")
+    first = F.min("_order")
+    return (
+        accepted.select(*names, "ingest_date", order)
+        .groupBy(*names)
+        .agg(first.alias("_order"), F.first("ingest_date").alias("ingest_date"))
+        .select(
+            *names,
+            "ingest_date",
+            F.element_at(
+                F.array(*[F.lit(f) for f in files]), (F.col("_order") / 2**32).cast("int")
+            ).alias("source_file"),
+            (F.col("_order") % 2**32).cast("int").alias("source_line"),
+        )
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The job: read -> transform -> write, feeds two at a time after every header is checked
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class FeedInput:
+    feed: Feed
+    files: list[SourceFile]
+    lines: object  # this feed's rows of read_batch_lines
+    blocks: list[dict]  # per file block: file_name, block_start, line_offset, min_mid
+    rows_read: int  # records: physical lines, less those joined into an earlier line's record
+    multiline_files: list[str] = dataclass_field(default_factory=list)  # see join_quoted_lines
+
+    @property
+    def drift(self) -> list[str]:
+        return sorted({d for f in self.files for d in f.drift})
+
+
+def read_batch_lines(spark, lake_root: str, batch_date: str, found: dict[str, list[str]]):
+    """{feed: the lines of its files}, not cached.
+
+    Each pass (the header check, then the feed's outputs) reads the files again, which costs
+    less than caching every line of the batch. Both passes split the same files the same way,
+    so every line gets the same `mid` in both, and the line numbers hold (a line that did not
+    would be missing from the outputs, which the accounting check turns into an error)."""
+    return {
+        feed: read_lines(
+            spark, [join(lake_root, batch_path("raw", feed, batch_date), n) for n in names]
+        )
+        for feed, names in found.items()
+    }
+
+
+def inspect_batch(
+    lines: dict, lake_root: str, batch_date: str, found: dict[str, list[str]]
+) -> list[FeedInput]:
+    """Check every header and count every feed's rows (one small Spark job for the batch).
+
+    Each header is the file's first line, read on the driver (a few kilobytes per file)."""
+    from pyspark.sql import functions as F
+
+    per_feed = [summarize_blocks(frame).withColumn("feed", F.lit(f)) for f, frame in lines.items()]
+    union = per_feed[0]
+    for frame in per_feed[1:]:
+        union = union.unionByName(frame)
+    summary = sorted(union.collect(), key=lambda r: (r["feed"], r["file_name"], r["block_start"]))
+    sources = []
+    for feed_name, names in found.items():
+        feed = FEEDS[feed_name]
+        folder = batch_path("raw", feed_name, batch_date)
+        files, blocks, rows_read, multiline = [], [], 0, []
+        for name in names:
+            mine = [r for r in summary if r["feed"] == feed_name and r["file_name"] == name]
+            header = read_first_line(join(lake_root, folder, name))
+            files.append(parse_header(feed, f"{folder}/{name}", header))
+            if any(r["odd_quote_lines"] for r in mine):
+                multiline.append(name)  # counted below, as records
+                continue
+            offset = 0
+            for r in mine:
+                blocks.append(
+                    {
+                        "file_name": name,
+                        "block_start": r["block_start"],
+                        "line_offset": offset,
+                        "min_mid": r["min_mid"],
+                    }
+                )
+                offset += r["lines"]
+                rows_read += r["non_blank"]
+            rows_read -= 1  # the header line
+        source = FeedInput(feed, files, lines[feed_name], blocks, rows_read, multiline)
+        if multiline:
+            rows_read += _count_joined_records(source, summary, feed_name)
+            source = FeedInput(feed, files, lines[feed_name], source.blocks, rows_read, multiline)
+        sources.append(source)
+    return sources
+
+
+def _count_joined_records(source: FeedInput, summary: list, feed_name: str) -> int:
+    """Add the blocks of the files whose lines are joined into records (`source.multiline_files`)
+    to `source.blocks` and return their number of records (one small Spark job)."""
+    from pyspark.sql import functions as F
+
+    for name in source.multiline_files:
+        offset = 0
+        for r in summary:
+            if r["feed"] == feed_name and r["file_name"] == name:
+                source.blocks.append(
+                    {
+                        "file_name": name,
+                        "block_start": r["block_start"],
+                        "line_offset": offset,
+                        "min_mid": r["min_mid"],
+                    }
+                )
+                offset += r["lines"]
+    spark = source.lines.sparkSession
+    mine = source.lines.where(F.col("file_name").isin(*source.multiline_files))
+    return number_lines(mine, _layout_frame(spark, source), tuple(source.multiline_files)).count()
+
+
+def _layout_frame(spark, source: FeedInput):
+    """The small per-block table carrying each file's layout, for a broadcast join."""
+    feed = source.feed
+    by_name = {f.name: f for f in source.files}
+    pos_names = [position_column(c.name) for c in feed.columns]
+    schema = (
+        "file_name string, block_start long, line_offset long, min_mid long, "
+        "source_file string, field_count int, bare_field_count int, header_line string, "
+        + ", ".join(f"{p} int" for p in pos_names)
+    )
+    rows = []
+    for b in source.blocks:
+        f = by_name[b["file_name"]]
+        rows.append(
+            (
+                b["file_name"],
+                b["block_start"],
+                b["line_offset"],
+                b["min_mid"],
+                f.source_file,
+                f.field_count,
+                f.bare_field_count,
+                f.header_line,
+                *[f.positions[c.name] for c in feed.columns],
+            )
+        )
+    return _local_table(spark, rows, schema)
+
+
+def _local_table(spark, rows: list[tuple], schema: str):
+    """A small table held in the query plan itself.
+
+    (`spark.createDataFrame(list)` would be computed by a Python worker each time a query uses
+    it, which costs seconds per query.)"""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import _parse_datatype_string
+
+    fields = _parse_datatype_string(schema).fields
+    structs = [
+        F.struct(
+            *[F.lit(v).cast(f.dataType).alias(f.name) for v, f in zip(row, fields, strict=True)]
+        )
+        for row in rows
+    ]
+    return spark.range(1).select(F.inline(F.array(*structs)))
+
+
+def check_feed(spark, source: FeedInput, batch_date: str):
+    """The classified rows of one feed (typed values + reason codes), not yet cached."""
+    numbered = number_lines(
+        source.lines, _layout_frame(spark, source), tuple(source.multiline_files)
+    )
+    max_fields = max(f.field_count for f in source.files)
+    return apply_contract(split_fields(numbered, source.feed, max_fields), source.feed, batch_date)
+
+
+def _output_files(rows: int) -> int:
+    return max(1, math.ceil(rows / ROWS_PER_FILE))
+
+
+def _write(frame, uri: str, sort_by_lineage: bool = False) -> None:
+    """Write `frame` as its partitions are (replacing exactly this batch's folder).
+
+    The quarantine is read by people: each of its files is sorted by lineage (easy to trace).
+    The standardized rows are read by job B, which needs no order (a sort there cost ~15%)."""
+    if sort_by_lineage:
+        frame = frame.sortWithinPartitions("source_file", "source_line")
+    frame.write.mode("overwrite").parquet(uri)
+
+
+def process_feed(spark, lake_root: str, batch_date: str, source: FeedInput) -> dict:
+    """Write one feed's standardized and quarantine folders; return its metrics.
+
+    The counts are Spark observations collected while writing: no extra pass over the data."""
+    from pyspark import StorageLevel
+    from pyspark.sql import Observation
+    from pyspark.sql import functions as F
+
+    feed = source.feed
+    std_uri = join(lake_root, batch_path("standardized", feed.name, batch_date))
+    quarantine_uri = join(lake_root, batch_path("quarantine", feed.name, batch_date))
+    one = F.count(F.lit(1))
+    accepted_seen, standardized_seen, quarantine_seen = (
+        Observation(f"{feed.name}_{n}") for n in ("accepted", "standardized", "quarantined")
+    )
+    checked = check_feed(spark, source, batch_date)
+    # Only the quarantine keeps the original line: cache it for those rows alone.
+    kept_line = F.when(F.size("reason_codes") > 0, F.col("raw_line"))
+    checked = checked.withColumn("raw_line", kept_line).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        accepted = accepted_rows(checked).observe(accepted_seen, one.alias("rows"))
+        # The dedup aggregate's shuffle sets the file count: a few per feed, written in parallel
+        # (a coalesce here would run the aggregate's last step and the write in one task).
+        source_files = [f.source_file for f in source.files]
+        standardized = deduplicate(accepted, feed, source_files).observe(
+            standardized_seen, one.alias("rows")
+        )
+        _write(standardized, std_uri)
+        quarantined = quarantined_rows(checked).observe(
+            quarantine_seen,
+            one.alias("rows"),
+            *[
+                F.sum(F.array_contains("reason_codes", code).cast("long")).alias(code)
+                for code in REASON_CODES
+            ],
+        )
+        # Few rows: gathered into a few files (no shuffle; the observed counts need none).
+        _write(
+            quarantined.coalesce(_output_files(source.rows_read)),
+            quarantine_uri,
+            sort_by_lineage=True,
+        )
+    finally:
+        checked.unpersist()
+    q = _observed(quarantine_seen, lambda: _quarantine_counts(spark, quarantine_uri))
+    rows_quarantined = q["rows"]
+    # When no row is accepted, Spark (adaptive execution) skips the empty deduplication
+    # stages, and their observations are never filled in: count the written files instead.
+    rows_standardized = _observed(
+        standardized_seen, lambda: {"rows": spark.read.parquet(std_uri).count()}
+    )["rows"]
+    rows_accepted = _observed(accepted_seen, lambda: {"rows": source.rows_read - rows_quarantined})[
+        "rows"
+    ]
+    if rows_accepted + rows_quarantined != source.rows_read:
+        raise AccountingError(
+            f"feed {feed.name!r}, batch {batch_date}: read {source.rows_read} data lines but "
+            f"classified {rows_accepted + rows_quarantined}; the metrics were not written, so "
+            "the batch is not published (report this bug)"
+        )
+    return {
+        "files": [f.source_file for f in source.files],
+        "rows_read": source.rows_read,
+        "rows_standardized": rows_standardized,
+        "rows_quarantined": rows_quarantined,
+        "duplicates_dropped": rows_accepted - rows_standardized,
+        "quarantined_by_reason": {c: q[c] for c in REASON_CODES if q[c]},
+        "schema_drift": source.drift,
+    }
+
+
+def _observed(observation, fallback) -> dict:
+    """An Observation's metrics; `fallback()` when the observed plan never ran (Spark's adaptive
+    execution replaces a stage over an empty input by an empty result, and then
+    `Observation.get` fails inside the JVM instead of returning counts)."""
+    try:
+        return observation.get
+    except Exception as error:
+        if not from_spark(error):
+            raise
+        return fallback()
+
+
+def _quarantine_counts(spark, uri: str) -> dict:
+    from pyspark.sql import functions as F
+
+    written = spark.read.parquet(uri)
+    row = written.agg(
+        F.count(F.lit(1)).alias("rows"),
+        *[
+            F.sum(F.array_contains("reason_codes", code).cast("long")).alias(code)
+            for code in REASON_CODES
+        ],
+    ).first()
+    return {k: int(v or 0) for k, v in row.asDict().items()}
+
+
+def quarantine_gate(spark, lake_root: str, batch_date: str, feeds: dict, threshold: float):
+    """Raise QuarantineThresholdExceeded when a feed's quarantined share is above `threshold`.
+
+    The message names each such feed, its top reasons, the columns and the most frequent
+    offending values (read back from the quarantine just written), and what to do."""
+    from pyspark.sql import functions as F
+
+    over = {
+        name: m
+        for name, m in feeds.items()
+        if m["rows_read"] and m["rows_quarantined"] / m["rows_read"] > threshold
+    }
+    if not over:
+        return
+    parts = []
+    for name, m in over.items():
+        uri = join(lake_root, batch_path("quarantine", name, batch_date))
+        problems = (
+            spark.read.parquet(uri)
+            .select(F.explode(F.split("reason_detail", "; ")).alias("problem"))
+            .groupBy("problem")
+            .count()
+            .orderBy(F.desc("count"), "problem")
+            .limit(GATE_EXAMPLES)
+            .collect()
+        )
+        columns: dict[str, int] = {}
+        for p in problems:
+            column = p["problem"].split(": ", 1)[0] if ": " in p["problem"] else "(whole line)"
+            columns[column] = columns.get(column, 0) + p["count"]
+        reasons = sorted(m["quarantined_by_reason"].items(), key=lambda kv: (-kv[1], kv[0]))
+        parts.append(
+            f"feed {name}: {m['rows_quarantined']} of {m['rows_read']} rows quarantined "
+            f"({m['rows_quarantined'] / m['rows_read']:.1%}); top reasons: "
+            + ", ".join(f"{code} ({n})" for code, n in reasons[:3])
+            + "; columns: "
+            + ", ".join(f"{c} ({n})" for c, n in sorted(columns.items(), key=lambda kv: -kv[1]))
+            + "; most frequent: "
+            + ", ".join(f"{p['problem']} ({p['count']}x)" for p in problems[:5])
+            + f"; the rows are in quarantine/{name}/ingest_date={batch_date}/"
+        )
+    raise QuarantineThresholdExceeded(
+        f"batch {batch_date} has more than {threshold:.0%} of a feed's rows quarantined, so "
+        "upstream probably changed or broke the export for every row: "
+        + "; ".join(parts)
+        + ". Nothing of this batch was committed (job A wrote no metrics file). Fix the export "
+        "and land it again, or, if these rows are rightly refused, re-run this batch once with "
+        "a higher threshold (locally `telco360 run --quarantine-threshold 1`, on AWS the Glue "
+        "argument --quarantine_threshold); the threshold stays as set for later batches."
+    )
+
+
+def process_feeds(spark, lake_root: str, batch_date: str, sources: list[FeedInput]) -> dict:
+    """Process the feeds FEEDS_AT_ONCE at a time, largest first; {feed: metrics} in input order.
+
+    Concurrent Spark jobs keep every core busy while one feed is being planned on the driver or
+    is in a step with few tasks. The first feed that fails fails the job (after the others end).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(source: FeedInput) -> dict:
+        metrics = process_feed(spark, lake_root, batch_date, source)
+        log.info("batch %s, feed %s: %s", batch_date, source.feed.name, metrics)
+        return metrics
+
+    largest_first = sorted(sources, key=lambda s: -s.rows_read)
+    with ThreadPoolExecutor(max_workers=FEEDS_AT_ONCE, thread_name_prefix="feed") as pool:
+        running = {s.feed.name: pool.submit(one, s) for s in largest_first}
+        return {s.feed.name: running[s.feed.name].result() for s in sources}
+
+
+def metrics_uri(lake_root: str, batch_date: str) -> str:
+    return join(lake_root, lake_layout.metrics_file(batch_date))
+
+
+@readable_spark_errors("clean_standardize (job A)", "the metrics file")
+def run(
+    spark,
+    lake_root: str,
+    batch_date: str,
+    quarantine_threshold: float = DEFAULT_QUARANTINE_THRESHOLD,
+) -> dict:
+    """Clean and standardize every feed of one batch; return the metrics written.
+
+    A feed whose quarantined share of rows is above `quarantine_threshold` (0 to 1; 1 turns
+    the gate off) fails the batch with QuarantineThresholdExceeded, before the metrics file
+    that marks job A complete is written."""
+    threshold = quarantine_threshold_value(quarantine_threshold)
+    for key, value in SESSION_SETTINGS.items():
+        spark.conf.set(key, value)
+    found = batch_files(lake_root, batch_date)
+    if not found:
+        raise NoInputFiles(
+            f"batch {batch_date}: the raw folders under {lake_root} hold no "
+            f"{' or '.join(INPUT_SUFFIXES)} file for any feed; land the exports first"
+        )
+    missing = [f for f in REQUIRED_FEEDS if f not in found]
+    if missing:  # the pre-flight check stops such a batch; a manual run carries on
+        log.warning("batch %s: required feed(s) not delivered: %s", batch_date, missing)
+    lines = read_batch_lines(spark, lake_root, batch_date, found)
+    # Every header of every file first: a schema break must leave the lake untouched.
+    sources = inspect_batch(lines, lake_root, batch_date, found)
+    # Job B takes the metrics file as "job A finished": remove it before rewriting.
+    delete_tree(join(lake_root, lake_layout.metrics_dir(batch_date)))
+    feeds = process_feeds(spark, lake_root, batch_date, sources)
+    quarantine_gate(spark, lake_root, batch_date, feeds, threshold)
+    metrics = {
+        "batch_date": batch_date,
+        "contract_version": CONTRACT_VERSION,
+        "job": JOB_NAME,
+        "feeds": feeds,
+    }
+    write_json(metrics_uri(lake_root, batch_date), metrics)  # last: the batch is complete
+    return metrics
+
+
+# --------------------------------------------------------------------------------------------
+# Job arguments (as Glue and the local command line pass them: text)
+# --------------------------------------------------------------------------------------------
+
+
+def quarantine_threshold_value(value) -> float:
+    """The threshold as a share from 0 to 1 (a job argument arrives as text)."""
+    try:
+        share = float(value)
+    except (TypeError, ValueError):
+        share = math.nan
+    if not 0 <= share <= 1:
+        raise argparse.ArgumentTypeError(
+            f"quarantine threshold {value!r} is not a share from 0 to 1 (0.1 = 10%)"
+        )
+    return share
+
+
+def batch_date_value(text: str) -> str:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
