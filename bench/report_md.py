@@ -48,8 +48,8 @@ def render(r: dict) -> str:
         "Each run: a fresh `telco360 run` process (cold JVM) on a fresh copy of one generated "
         "day (`telco360 generate --days 1 --seed 7 --dirty 0.01`, usage included), started from "
         "a scratch directory; wall time of the whole process; the steps' times are the run's "
-        "own output. `each job alone`: `python -m telco360.local.run_job <job>` as its own process, what one "
-        "Glue job run pays after Glue's own start-up.",
+        "own output. `each job alone`: `python -m telco360.local.run_job <job>` as its own "
+        "process, what one Glue job run pays after Glue's own start-up.",
         "",
         "| customers | rows in | runs | end to end s | job A s | job B s | load s "
         "| each run (e2e s) | job A alone s | job B alone s |",

@@ -28,6 +28,279 @@ The Lambda layer (layers/contract/Makefile) and the Glue bundle (`make glue`) ca
 sub-package, so nothing here imports telco360.local or telco360.ops (tests/test_package_roles.py).
 """
 ''',
+    'telco360.shipped.catalog': r'''"""The lake's tables in the AWS Glue Data Catalog, what Athena queries: built from the contract.
+
+One table per feed and zone (`standardized_<feed>`, `quarantine_<feed>`) and one per staging
+output (`staging_customers_state`, ...), in the stack's Glue database. Their columns come from
+`telco360.contract` (the single source), with the types the jobs write (docs/DATA_LAYOUT.md);
+a test compares every table with the Parquet the local jobs write.
+
+Each table is partitioned by its folder's batch date, a `YYYY-MM-DD` string named as in the
+lake (`ingest_date` for standardized/ and quarantine/, `batch_date` for staging/). That
+column is also written inside the Parquet files (same value); the table lists it as its
+partition key only, so queries filter on it and Athena reads only that batch's folder.
+
+- standardized/ and quarantine/ hold plain `ingest_date=D/` folders: the tables use Athena
+  partition projection (table properties), so a batch is queryable as soon as job A wrote it,
+  quarantine included when the quarantine gate stopped the batch; nothing is registered.
+- staging/ folders hold one `run=<id>` folder per run of job B, and only the run the commit
+  marker names counts. Projection would show uncommitted or superseded runs, so job B
+  registers each batch's partition at commit, located at the committed run
+  (`register_batch`); a re-run of the date moves it to the new run.
+
+Job A creates or updates the zone tables before it runs, job B the staging tables
+(`ensure_tables`, called by `telco360.jobs.glue_entry` on Glue only). Standard library only:
+it ships to Glue (glue/*.py), which passes in its boto3 Glue client.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telco360.shipped import lake_layout
+from telco360.shipped.contract import CONTRACT_VERSION, CUSTOMER_FEEDS, FEEDS, LINEAGE_COLUMNS
+
+PARTITION_TYPE = "string"  # `YYYY-MM-DD`, the folder name's value
+PARQUET = {
+    "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+    "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+    "SerdeInfo": {
+        "SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    },
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    folder: str  # lake-relative folder holding one `<partition>=D` folder per batch
+    columns: tuple[tuple[str, str], ...]  # (name, Hive type), the partition column excluded
+    partition: str
+    projected: bool  # partition projection (else partitions are registered at commit)
+    description: str
+    output: str = ""  # staging output (as in the manifest's "files"), for staging tables
+
+
+# ---- the columns, from the contract ---------------------------------------------------------
+
+_LINEAGE = tuple(c for c in LINEAGE_COLUMNS if c[0] != lake_layout.INGEST_PARTITION)
+QUARANTINE_COLUMNS = (
+    *_LINEAGE,
+    ("raw_line", "string"),
+    ("reason_codes", "array<string>"),
+    ("reason_detail", "string"),
+)
+_NOT_IN_STATE = ("count", "quarter")  # describe the export, not the customer (job B drops them)
+_BOOKKEEPING = (("first_seen_batch", "date"), ("last_changed_batch", "date"))
+
+
+def _typed(feed: str, names) -> tuple[tuple[str, str], ...]:
+    return tuple((n, FEEDS[feed].column(n).spark_type) for n in names)
+
+
+def _values(feed: str) -> tuple[str, ...]:
+    """The columns a feed owns in its entity's state: everything but the key, count, quarter."""
+    f = FEEDS[feed]
+    return tuple(c for c in f.column_names if c not in f.key and c not in _NOT_IN_STATE)
+
+
+def _state(key_feed: str, feeds: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    columns = _typed(key_feed, FEEDS[key_feed].key)
+    for feed in feeds:
+        columns += _typed(feed, _values(feed))
+    return columns + _BOOKKEEPING
+
+
+def standardized_columns(feed: str) -> tuple[tuple[str, str], ...]:
+    return tuple((c.name, c.spark_type) for c in FEEDS[feed].columns) + _LINEAGE
+
+
+_CUSTOMERS = _state("demographics", CUSTOMER_FEEDS)
+_POPULATION = _state("population", ("population",))
+_CHANGE = (("change_type", "string"),)
+STAGING_COLUMNS = {
+    "customers/state": _CUSTOMERS,
+    "customers/changes": _CUSTOMERS + _CHANGE + (("changed_feeds", "string"),),
+    "population/state": _POPULATION,
+    "population/changes": _POPULATION + _CHANGE,
+    "usage/changes": _typed("usage", FEEDS["usage"].key + _values("usage")) + _CHANGE,
+}
+_STAGING_ABOUT = {
+    "customers/state": "every customer, latest state as of the batch",
+    "customers/changes": "customers inserted or updated by the batch",
+    "population/state": "every zip code, latest as of the batch",
+    "population/changes": "zip codes inserted or updated by the batch",
+    "usage/changes": "usage facts delivered in the batch (latest per key)",
+}
+
+
+# ---- the tables -----------------------------------------------------------------------------
+
+
+def _zone_table(zone: str, feed: str) -> Table:
+    columns = standardized_columns(feed) if zone == lake_layout.STANDARDIZED else QUARANTINE_COLUMNS
+    about = "typed rows" if zone == lake_layout.STANDARDIZED else "rejected rows and their reasons"
+    return Table(
+        name=f"{zone}_{feed}",
+        folder=f"{zone}/{feed}",
+        columns=columns,
+        partition=lake_layout.INGEST_PARTITION,
+        projected=True,
+        description=f"{zone}/{feed}/: {about}, one partition per batch (ingest_date).",
+    )
+
+
+def _staging_table(output: str) -> Table:
+    return Table(
+        name="staging_" + output.replace("/", "_"),
+        folder=f"{lake_layout.STAGING}/{output}",
+        columns=STAGING_COLUMNS[output],
+        partition=lake_layout.BATCH_PARTITION,
+        projected=False,
+        description=(
+            f"staging/{output}/: {_STAGING_ABOUT[output]}; committed batches only "
+            "(each partition is the run its commit marker names)."
+        ),
+        output=output,
+    )
+
+
+ZONE_TABLES = tuple(
+    _zone_table(zone, feed)
+    for zone in (lake_layout.STANDARDIZED, lake_layout.QUARANTINE)
+    for feed in FEEDS
+)
+STAGING_TABLES = tuple(_staging_table(output) for output in STAGING_COLUMNS)
+TABLES = {t.name: t for t in ZONE_TABLES + STAGING_TABLES}
+
+
+def _uri(lake_root: str, folder: str) -> str:
+    return f"{lake_root.rstrip('/')}/{folder.strip('/')}/"
+
+
+def _storage(table: Table, location: str) -> dict:
+    columns = [{"Name": n, "Type": t} for n, t in table.columns]
+    return {"Columns": columns, "Location": location, **PARQUET}
+
+
+def _projection_start(table_input: dict, partition: str) -> str | None:
+    value = table_input.get("Parameters", {}).get(f"projection.{partition}.range", "")
+    return value.split(",", 1)[0] or None
+
+
+def table_input(table: Table, lake_root: str, first_batch: str) -> dict:
+    """The Glue `TableInput` of a table of the lake at `lake_root` (`s3://bucket`).
+
+    A projected table covers the batch dates from `first_batch` to today: Athena
+    computes each date's folder from `storage.location.template` and reads it if it exists
+    (https://docs.aws.amazon.com/athena/latest/ug/partition-projection-supported-types.html)."""
+    parameters = {
+        "classification": "parquet",
+        "EXTERNAL": "TRUE",
+        "contract_version": str(CONTRACT_VERSION),
+    }
+    if table.projected:
+        p = table.partition
+        folder = lake_layout.batch_path(*table.folder.split("/"), "${" + p + "}")
+        parameters |= {
+            "projection.enabled": "true",
+            f"projection.{p}.type": "date",
+            f"projection.{p}.format": "yyyy-MM-dd",
+            f"projection.{p}.range": f"{first_batch},NOW",
+            f"projection.{p}.interval": "1",
+            f"projection.{p}.interval.unit": "DAYS",
+            "storage.location.template": _uri(lake_root, folder),
+        }
+    return {
+        "Name": table.name,
+        "Description": table.description,
+        "TableType": "EXTERNAL_TABLE",
+        "Parameters": parameters,
+        "PartitionKeys": [{"Name": table.partition, "Type": PARTITION_TYPE}],
+        "StorageDescriptor": _storage(table, _uri(lake_root, table.folder)),
+    }
+
+
+def _as_input(table: dict) -> dict:
+    """The part of a GetTable answer that a TableInput sets (to compare with the wanted one)."""
+    storage = table.get("StorageDescriptor", {})
+    return {
+        "Name": table["Name"],
+        "Description": table.get("Description"),
+        "TableType": table.get("TableType"),
+        "Parameters": table.get("Parameters", {}),
+        "PartitionKeys": [
+            {"Name": k["Name"], "Type": k["Type"]} for k in table.get("PartitionKeys", [])
+        ],
+        "StorageDescriptor": {
+            "Columns": [{"Name": c["Name"], "Type": c["Type"]} for c in storage.get("Columns", [])],
+            "Location": storage.get("Location"),
+            "InputFormat": storage.get("InputFormat"),
+            "OutputFormat": storage.get("OutputFormat"),
+            "SerdeInfo": {
+                "SerializationLibrary": storage.get("SerdeInfo", {}).get("SerializationLibrary")
+            },
+        },
+    }
+
+
+def ensure_tables(glue, database: str, tables, lake_root: str, batch_date: str) -> list[str]:
+    """Create the tables missing from `database` and update those that differ from the
+    contract; returns the names created or updated. A projected table's date range starts at
+    the earliest batch a job has run (`batch_date` or an earlier start already there)."""
+    changed = []
+    for table in tables:
+        try:
+            current = _as_input(glue.get_table(DatabaseName=database, Name=table.name)["Table"])
+        except glue.exceptions.EntityNotFoundException:
+            current = None
+        start = _projection_start(current or {}, table.partition) or batch_date
+        wanted = table_input(table, lake_root, min(start, batch_date))
+        if current is None:
+            try:
+                glue.create_table(DatabaseName=database, TableInput=wanted)
+            except glue.exceptions.AlreadyExistsException:  # created meanwhile by another run
+                glue.update_table(DatabaseName=database, TableInput=wanted)
+        elif current != wanted:
+            glue.update_table(DatabaseName=database, TableInput=wanted)
+        else:
+            continue
+        changed.append(table.name)
+    return changed
+
+
+def run_folder(lake_root: str, output: str, batch_date: str, run_id: str) -> str:
+    """Where a committed staging batch's files are: its partition's location."""
+    return _uri(lake_root, f"{lake_layout.staging_dir(output, batch_date)}/run={run_id}")
+
+
+def register_batch(glue, database: str, lake_root: str, manifest: dict) -> list[str]:
+    """Point each staging table's partition for the committed batch at the run its commit
+    marker (`manifest`) names, creating the partition or moving it from an earlier run.
+    An output with no rows in the batch has no file: its partition reads as empty."""
+    batch_date, run_id = manifest["batch_date"], manifest["run_id"]
+    registered = []
+    for table in STAGING_TABLES:
+        partition = {
+            "Values": [batch_date],
+            "StorageDescriptor": _storage(
+                table, run_folder(lake_root, table.output, batch_date, run_id)
+            ),
+        }
+        try:
+            glue.create_partition(
+                DatabaseName=database, TableName=table.name, PartitionInput=partition
+            )
+        except glue.exceptions.AlreadyExistsException:
+            glue.update_partition(
+                DatabaseName=database,
+                TableName=table.name,
+                PartitionValueList=[batch_date],
+                PartitionInput=partition,
+            )
+        registered.append(table.name)
+    return registered
+''',
     'telco360.shipped.contract': r'''"""The feed contract: the one source of truth for what the CRM exports look like.
 
 Used by the generator, the pre-flight Lambda (shipped in a SAM-built layer), both Glue
@@ -465,6 +738,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 
 from pyspark.sql import Column as SparkColumn
@@ -505,6 +779,7 @@ from telco360.shipped.lake_layout import batch_path
 
 SCHEMA_VERSION = 1
 JOB_NAME = "build_staging"
+ENTITIES_AT_ONCE = 3  # customers, population, usage: built concurrently (see run)
 
 # Delta sizes up to this many keys are broadcast to the state scan: the (large) state is then
 # read, merged and written in one pass with no shuffle. Bigger deltas (e.g. the first load)
@@ -917,11 +1192,8 @@ def run(spark: SparkSession, lake_root: str, batch_date: str, run_id: str | None
     def rel(output: str) -> str:
         return f"{lake_layout.staging_dir(output, batch_date)}/run={run_id}"
 
-    entity_specs = (
-        ("customers", CUSTOMER_KEY, CUSTOMER_COLUMNS, CUSTOMER_STATE_SCHEMA),
-        ("population", POPULATION_KEY, POPULATION_COLUMNS, POPULATION_STATE_SCHEMA),
-    )
-    for entity, key, columns, schema in entity_specs:
+    def build_state(entity, key, columns, schema) -> tuple[dict, dict]:
+        """One entity's state and changes: ({output: files}, counts)."""
         delta = latest_per_key({f: standardized(f) for f in columns}, key, columns)
         prior = read_state(spark, lake_root, previous_manifest, f"{entity}/state", schema)
         merged, counts = _build_entity(prior, delta, key, columns, batch_date)
@@ -930,27 +1202,53 @@ def run(spark: SparkSession, lake_root: str, batch_date: str, run_id: str | None
         if entity == "customers":
             change_columns.append("changed_feeds")
         changes = merged.where(F.col("change_type").isNotNull())
-        files[f"{entity}/state"] = write_output(
-            merged.select(*state_columns), lake_root, rel(f"{entity}/state"), counts["total"]
-        )
-        files[f"{entity}/changes"] = write_output(
-            changes.select(*change_columns),
-            lake_root,
-            rel(f"{entity}/changes"),
-            counts["inserted"] + counts["updated"],
-        )
+        written = {
+            f"{entity}/state": write_output(
+                merged.select(*state_columns), lake_root, rel(f"{entity}/state"), counts["total"]
+            ),
+            f"{entity}/changes": write_output(
+                changes.select(*change_columns),
+                lake_root,
+                rel(f"{entity}/changes"),
+                counts["inserted"] + counts["updated"],
+            ),
+        }
         merged.unpersist()
-        entities[entity] = counts
+        return written, counts
 
-    usage = usage_changes(standardized("usage"), batch_date).persist()
-    rows, dups = usage.agg(
-        F.count(F.lit(1)), F.coalesce(F.sum(F.col("_n_usage") - 1), F.lit(0))
-    ).first()
-    files["usage/changes"] = write_output(
-        usage.drop("_n_usage"), lake_root, rel("usage/changes"), rows
-    )
-    usage.unpersist()
-    entities["usage"] = {"rows": int(rows), "duplicates_resolved": int(dups)}
+    def build_usage() -> tuple[dict, dict]:
+        usage = usage_changes(standardized("usage"), batch_date).persist()
+        rows, dups = usage.agg(
+            F.count(F.lit(1)), F.coalesce(F.sum(F.col("_n_usage") - 1), F.lit(0))
+        ).first()
+        written = {
+            "usage/changes": write_output(
+                usage.drop("_n_usage"), lake_root, rel("usage/changes"), rows
+            )
+        }
+        usage.unpersist()
+        return written, {"rows": int(rows), "duplicates_resolved": int(dups)}
+
+    # The three entities are independent: built concurrently, so both cores stay busy while
+    # one of them is being planned on the driver or runs a step with few tasks.
+    with ThreadPoolExecutor(max_workers=ENTITIES_AT_ONCE, thread_name_prefix="entity") as pool:
+        running = {
+            "customers": pool.submit(
+                build_state, "customers", CUSTOMER_KEY, CUSTOMER_COLUMNS, CUSTOMER_STATE_SCHEMA
+            ),
+            "population": pool.submit(
+                build_state,
+                "population",
+                POPULATION_KEY,
+                POPULATION_COLUMNS,
+                POPULATION_STATE_SCHEMA,
+            ),
+            "usage": pool.submit(build_usage),
+        }
+        for entity, future in running.items():  # a fixed order: the manifest reads the same
+            written, counts = future.result()
+            files.update(written)
+            entities[entity] = counts
 
     manifest = {
         "schema_version": SCHEMA_VERSION,
@@ -974,12 +1272,19 @@ The only module that imports `awsglue` (it exists on Glue only). The file Glue u
 each job, `glue/<job>.py`, is generated from this package (`telco360.ops.glue_bundle`) and ends by
 calling one of the functions below. Errors propagate: Glue marks the run FAILED with the
 message, and the state machine's Catch sends it to the notifier.
+
+Around each job, what only AWS has: the Glue Data Catalog tables of the job's zones
+(`telco360.shipped.catalog`; job B registers the committed batch's partitions) and, after job A,
+its data-quality metrics in CloudWatch (`telco360.shipped.quality_metrics`).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+from datetime import UTC, datetime
+
+from telco360.shipped import catalog, lake_io, lake_layout, quality_metrics
 
 
 def _glue_job(argv: list[str] | None, names: list[str]):
@@ -996,27 +1301,45 @@ def _glue_job(argv: list[str] | None, names: list[str]):
 
 
 def clean_standardize(argv: list[str] | None = None) -> int:
-    """Job A on Glue: `--JOB_NAME --lake_root --batch_date --quarantine_threshold`."""
+    """Job A on Glue: `--JOB_NAME --lake_root --batch_date --quarantine_threshold`, and for the
+    catalog and metrics `--catalog_database --metrics_namespace`."""
+    import boto3
+
     from telco360.shipped.jobs import clean_standardize as job_a
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    spark, job, args = _glue_job(argv, ["lake_root", "batch_date", "quarantine_threshold"])
-    job_a.run(
-        spark,
-        args["lake_root"],
-        job_a.batch_date_value(args["batch_date"]),
-        job_a.quarantine_threshold_value(args["quarantine_threshold"]),
+    job_arguments = ["lake_root", "batch_date", "quarantine_threshold"]
+    spark, job, args = _glue_job(argv, [*job_arguments, "catalog_database", "metrics_namespace"])
+    lake_root, batch_date = args["lake_root"], job_a.batch_date_value(args["batch_date"])
+    # Tables first: a batch stopped by the quarantine gate is queryable in quarantine_<feed>.
+    catalog.ensure_tables(
+        boto3.client("glue"), args["catalog_database"], catalog.ZONE_TABLES, lake_root, batch_date
     )
+    job_a.run(
+        spark, lake_root, batch_date, job_a.quarantine_threshold_value(args["quarantine_threshold"])
+    )
+    metrics = lake_io.read_json(lake_io.join(lake_root, lake_layout.metrics_file(batch_date)))
+    data = quality_metrics.metric_data(metrics, datetime.now(UTC))
+    quality_metrics.publish(boto3.client("cloudwatch"), args["metrics_namespace"], data)
     job.commit()
     return 0
 
 
 def build_staging(argv: list[str] | None = None) -> int:
-    """Job B on Glue: `--JOB_NAME --lake_root --batch_date` (the Glue run id names the run)."""
+    """Job B on Glue: `--JOB_NAME --lake_root --batch_date --catalog_database` (the Glue run id
+    names the run)."""
+    import boto3
+
     from telco360.shipped.jobs import build_staging as job_b
 
-    spark, job, args = _glue_job(argv, ["lake_root", "batch_date"])
-    manifest = job_b.run(spark, args["lake_root"], args["batch_date"], args.get("JOB_RUN_ID"))
+    spark, job, args = _glue_job(argv, ["lake_root", "batch_date", "catalog_database"])
+    glue, database, lake_root = boto3.client("glue"), args["catalog_database"], args["lake_root"]
+    catalog.ensure_tables(glue, database, catalog.STAGING_TABLES, lake_root, args["batch_date"])
+    manifest = job_b.run(spark, lake_root, args["batch_date"], args.get("JOB_RUN_ID"))
+    # Read back the commit marker: the partitions point at the run it names.
+    marker = lake_layout.marker_file(manifest["batch_date"])
+    committed = lake_io.read_json(lake_io.join(lake_root, marker))
+    catalog.register_batch(glue, database, lake_root, committed)
     print(f"committed staging batch {manifest['batch_date']}: {manifest['entities']}")
     job.commit()
     return 0
@@ -1296,6 +1619,80 @@ def committed_dates(lake_root: str) -> list[str]:
         for d in lake_io.partition_values(folder, BATCH_PARTITION)
         if lake_io.exists(lake_io.join(lake_root, marker_file(d)))
     ]
+''',
+    'telco360.shipped.quality_metrics': r'''"""Per-batch data-quality numbers as CloudWatch metrics, from job A's metrics file.
+
+For each feed of a batch (dimension `Feed`): rows read, standardized, quarantined, duplicates
+dropped, the quarantine share (quarantined / read, 0 to 1, as the quarantine gate computes
+it) and the rows quarantined per reason code (dimensions `Feed`, `Reason`); for the batch
+(no dimension), the largest quarantine share of its feeds, which the warning alarm watches.
+One datapoint per batch: a re-run publishes the same values again, so graphs use Maximum.
+
+Glue does not turn its log lines into metrics (no embedded metric format there), so the Glue
+driver publishes with PutMetricData after job A wrote its metrics file
+(`telco360.shipped.jobs.glue_entry`); the stack's IAM allows that only in its own namespace.
+`metric_data` is pure (tested on the metrics of a local run); `publish` only runs on Glue.
+Standard library only: it ships to Glue (glue/*.py), which passes in its boto3 client.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+FEED = "Feed"
+REASON = "Reason"
+# (metric name, key in a feed's metrics), all counts of rows
+FEED_COUNTS = (
+    ("RowsRead", "rows_read"),
+    ("RowsStandardized", "rows_standardized"),
+    ("RowsQuarantined", "rows_quarantined"),
+    ("DuplicatesDropped", "duplicates_dropped"),
+)
+QUARANTINE_SHARE = "QuarantineShare"
+QUARANTINED_BY_REASON = "RowsQuarantinedByReason"
+MAX_QUARANTINE_SHARE = "MaxQuarantineShare"
+PER_CALL = 20  # metrics per PutMetricData call (the API's historical limit; later ones allow more)
+
+
+def quarantine_share(feed_metrics: dict) -> float:
+    read = feed_metrics["rows_read"]
+    return feed_metrics["rows_quarantined"] / read if read else 0.0
+
+
+def _datum(name: str, dimensions: dict, value: float, unit: str, timestamp: datetime) -> dict:
+    return {
+        "MetricName": name,
+        "Dimensions": [{"Name": k, "Value": v} for k, v in dimensions.items()],
+        "Timestamp": timestamp,
+        "Value": float(value),
+        "Unit": unit,
+    }
+
+
+def metric_data(metrics: dict, timestamp: datetime) -> list[dict]:
+    """The `MetricData` of one batch, from job A's metrics (docs/DATA_LAYOUT.md)."""
+    data, shares = [], []
+    for feed, m in sorted(metrics["feeds"].items()):
+        dims = {FEED: feed}
+        data += [_datum(name, dims, m[key], "Count", timestamp) for name, key in FEED_COUNTS]
+        share = quarantine_share(m)
+        shares.append(share)
+        data.append(_datum(QUARANTINE_SHARE, dims, share, "None", timestamp))
+        data += [
+            _datum(QUARANTINED_BY_REASON, {FEED: feed, REASON: reason}, n, "Count", timestamp)
+            for reason, n in sorted(m.get("quarantined_by_reason", {}).items())
+        ]
+    data.append(_datum(MAX_QUARANTINE_SHARE, {}, max(shares, default=0.0), "None", timestamp))
+    return data
+
+
+def publish(cloudwatch, namespace: str, data: list[dict]) -> int:
+    """PutMetricData in calls of at most PER_CALL metrics; returns the number of calls."""
+    calls = 0
+    for start in range(0, len(data), PER_CALL):
+        cloudwatch.put_metric_data(Namespace=namespace, MetricData=data[start : start + PER_CALL])
+        calls += 1
+    return calls
 ''',
 }
 

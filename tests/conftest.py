@@ -59,3 +59,22 @@ def fake_aws_credentials(monkeypatch) -> str:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+LOCAL_RUN_DATE = "2026-11-02"
+
+
+@pytest.fixture(scope="session")
+def local_run(spark, tmp_path_factory):
+    """The lake after the local jobs A and B ran once on the hand-written dirty batch
+    (tests/data/clean/dirty: every feed, every zone, quarantined rows; the quarantine gate
+    off). Returns (lake, job A's metrics, job B's manifest). Read it, never write to it."""
+    import shutil
+
+    from telco360.shipped.jobs import build_staging, clean_standardize
+
+    lake = tmp_path_factory.mktemp("local_run") / "lake"
+    shutil.copytree(REPO_ROOT / "tests/data/clean/dirty", lake)
+    metrics = clean_standardize.run(spark, str(lake), LOCAL_RUN_DATE, quarantine_threshold=1.0)
+    manifest = build_staging.run(spark, str(lake), LOCAL_RUN_DATE, run_id="local-run")
+    return lake, metrics, manifest

@@ -193,6 +193,25 @@ def test_glue_spark_writes_with_the_security_configuration_key_are_allowed(lake)
     assert denying_statements(lake["policy"], "s3:PutObject", resource, context) == []
 
 
+def test_athena_results_written_with_the_workgroup_key_are_allowed(lake):
+    """The workgroup encrypts query results SSE_KMS with its KmsKey (the lake key's ARN), so
+    Athena's result writes send that algorithm and key."""
+    resolver = lake["r"]
+    config = resolver.resource("AthenaWorkGroup")["Properties"]["WorkGroupConfiguration"]
+    results = config["ResultConfiguration"]
+    assert results["EncryptionConfiguration"]["EncryptionOption"] == "SSE_KMS"
+    key_arn = resolver.value(results["EncryptionConfiguration"]["KmsKey"])
+    prefix = resolver.value(results["OutputLocation"]).removeprefix(f"s3://{lake['bucket']}/")
+    resource = f"arn:aws:s3:::{lake['bucket']}/{prefix}0a1b2c3d.csv"
+    context = {
+        "aws:SecureTransport": "true",
+        "s3:TlsVersion": tls_floor(),
+        f"s3:{SSE}": "aws:kms",
+        f"s3:{SSE_KEY}": key_arn,
+    }
+    assert denying_statements(lake["policy"], "s3:PutObject", resource, context) == []
+
+
 def test_the_policy_still_refuses_a_wrong_key_a_wrong_algorithm_and_plain_http(lake):
     resource = f"arn:aws:s3:::{lake['bucket']}/raw/status/ingest_date={BATCH}/s.csv"
     good = {"aws:SecureTransport": "true", "s3:TlsVersion": "1.2"}

@@ -53,8 +53,14 @@ def test_each_file_bundles_its_job_and_not_the_other():
 
 # What each job's Glue entry asks getResolvedOptions for (template.yaml's DefaultArguments).
 GLUE_ARGUMENTS = {
-    "clean_standardize": ["lake_root", "batch_date", "quarantine_threshold"],
-    "build_staging": ["lake_root", "batch_date"],
+    "clean_standardize": [
+        "lake_root",
+        "batch_date",
+        "quarantine_threshold",
+        "catalog_database",
+        "metrics_namespace",
+    ],
+    "build_staging": ["lake_root", "batch_date", "catalog_database"],
 }
 STUB_UTILS = """
 import json, sys
@@ -89,3 +95,19 @@ def test_run_as_glue_runs_it_every_package_module_comes_from_the_file(job, tmp_p
     assert report["names"] == ["JOB_NAME", *GLUE_ARGUMENTS[job]]
     assert f"telco360.shipped.jobs.{job}" in report["origins"]
     assert all(o.startswith("telco360-bundle/") for o in report["origins"].values())
+
+
+def test_the_template_gives_every_argument_the_entry_asks_for():
+    """getResolvedOptions fails on an argument never given: the state machine passes
+    `--batch_date`, each job's DefaultArguments the others (a manual run gets them too)."""
+    from test_statemachine import load_template
+
+    definition = (REPO_ROOT / "statemachines/pipeline.asl.json").read_text(encoding="utf-8")
+    assert '"--batch_date.$"' in definition
+    for resource in load_template()["Resources"].values():
+        if resource["Type"] != "AWS::Glue::Job":
+            continue
+        script = resource["Properties"]["Command"]["ScriptLocation"]
+        job = script.removeprefix("glue/").removesuffix(".py")
+        given = set(resource["Properties"]["DefaultArguments"]) | {"--batch_date"}
+        assert {f"--{name}" for name in GLUE_ARGUMENTS[job]} <= given, job

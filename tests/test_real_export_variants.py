@@ -17,7 +17,7 @@ from telco360.local import lake_state, run_job
 from telco360.local.runner import preflight_module
 from telco360.ops import cli
 from telco360.shipped import lake_io
-from telco360.shipped.contract import FEEDS
+from telco360.shipped.contract import FEEDS, header_fields
 from telco360.shipped.job_errors import SparkJobFailed
 from telco360.shipped.jobs import build_staging as job_b
 from telco360.shipped.jobs import clean_standardize as job_a
@@ -75,7 +75,7 @@ def test_preflight_and_job_a_apply_the_same_header_rule(variant):
     """One rule (contract.header_key): what pre-flight accepts, job A maps, and vice versa."""
     headers = [variant if h == "Monthly Charge" else h for h in FEEDS["services"].headers]
     line = ",".join(headers) + ","  # a trailing delimiter too
-    fields = app._fields(line)
+    fields = header_fields(line)
     assert app._missing_columns("services", fields) == ([], [])
     layout = job_a.parse_header(FEEDS["services"], "raw/services/x.csv", line)
     assert layout.positions["monthly_charge"] == headers.index(variant)
@@ -219,7 +219,7 @@ def test_a_spark_failure_in_job_a_is_one_readable_paragraph(lake, spark):
     plain.unlink()
     with pytest.raises(app.UploadInProgress, match="services.csv.gz"):
         app.check_batch(str(lake), DAY2, allow_rerun=False)
-    with pytest.raises(job_a.SparkJobFailed) as raised:
+    with pytest.raises(SparkJobFailed) as raised:
         job_a.run(spark, str(lake), DAY2)
     message = str(raised.value)
     assert message.startswith("clean_standardize (job A) could not finish batch 2026-11-02")

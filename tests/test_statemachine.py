@@ -97,6 +97,10 @@ class Resolver:
             return self.value(props["TableName"])
         if kind == "AWS::KMS::Key":
             return KMS_KEY_ID
+        if kind == "AWS::Glue::Database":
+            return self.value(props["DatabaseInput"]["Name"])
+        if kind == "AWS::Athena::WorkGroup":
+            return self.value(props["Name"])
         raise NotImplementedError(f"Ref to {kind}")
 
     def get_att(self, name: str, attribute: str) -> str:

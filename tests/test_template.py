@@ -119,6 +119,9 @@ def test_outputs_name_what_operators_look_for(template):
         "CleanStandardizeJobName",
         "BuildStagingJobName",
         "SnowflakeAccessRoleArn",
+        "GlueDatabaseName",
+        "AthenaWorkGroupName",
+        "DashboardUrl",
     } <= set(template["Outputs"])
 
 
@@ -438,16 +441,22 @@ def test_the_rule_pattern_matches_aws_status_events(template, fixture, matches):
 
 def test_alarms_never_double_a_page(template):
     """The alert topic gets one message per failed execution (the notifier); execution metric
-    alarms repeat that and go to the warning topic. Only alarms for what no execution page
-    reports go to the alert topic: a lost page (notifier errors, undelivered events) or no
-    successful run in a day (the schedule did not fire)."""
+    alarms repeat that and go to the warning topic, as does a rising quarantine share (the
+    batch passed; a batch above the gate fails and pages by itself). Only alarms for what no
+    execution page reports go to the alert topic: a lost page (notifier errors, undelivered
+    events) or no successful run in a day (the schedule did not fire)."""
     to_alert, to_warning = set(), set()
     for alarm in resources_of(template, "AWS::CloudWatch::Alarm").values():
         (action,) = alarm["Properties"]["AlarmActions"]
         {"AlertTopic": to_alert, "WarningTopic": to_warning}[action["Ref"]].add(
             alarm["Properties"]["MetricName"]
         )
-    assert to_warning == {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"}
+    assert to_warning == {
+        "ExecutionsFailed",
+        "ExecutionsTimedOut",
+        "ExecutionsAborted",
+        "MaxQuarantineShare",
+    }
     assert to_alert == {"ExecutionsSucceeded", "Errors", "ApproximateNumberOfMessagesVisible"}
 
 

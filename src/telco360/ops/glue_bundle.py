@@ -71,8 +71,12 @@ def _imports(name: str) -> set[str]:
 
 def modules_for(job: str) -> list[str]:
     """Every package module the job needs, with their parent packages, sorted. The entry
-    module is added as is: it imports each job only inside that job's function."""
-    wanted, todo = {"telco360.shipped.jobs.glue_entry"}, [f"telco360.shipped.jobs.{job}"]
+    module imports each job only inside that job's function: its imports are followed except
+    the other jobs."""
+    entry = "telco360.shipped.jobs.glue_entry"
+    others = {f"telco360.shipped.jobs.{j}" for j in JOBS if j != job}
+    wanted = {entry}
+    todo = [f"telco360.shipped.jobs.{job}", *sorted(_imports(entry) - others)]
     while todo:
         name = todo.pop()
         if name in wanted:

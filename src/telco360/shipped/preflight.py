@@ -23,7 +23,7 @@ import os
 import re
 import zlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -488,6 +488,41 @@ def _take_batch_lock(lake_root: str, request) -> dict | None:
     )
 
 
+# ---------------------------------------------------------------------------- batch age
+
+BATCH_AGE_METRIC = "NewestCommittedBatchAge"
+
+
+def newest_committed_batch_age(lake_root: str, now: datetime) -> float | None:
+    """Seconds from the start (00:00 UTC) of the newest committed batch date to `now`; None
+    before the first commit. Published on every run (every schedule tick), it keeps growing
+    while no new batch gets committed. A batch folder counts only with its commit marker
+    (lake_layout.committed_dates' rule), checked from the newest date down: usually one read."""
+    folder = lake_io.join(lake_root, lake_layout.BATCHES_DIR)
+    dates = []
+    for value in lake_io.partition_values(folder, lake_layout.BATCH_PARTITION):
+        try:
+            dates.append(date.fromisoformat(value))
+        except ValueError:
+            continue  # not a batch folder
+    for newest in sorted(dates, reverse=True):
+        marker = lake_io.join(lake_root, lake_layout.marker_file(newest.isoformat()))
+        if lake_io.exists(marker):
+            start = datetime.combine(newest, datetime.min.time(), tzinfo=UTC)
+            return (now - start).total_seconds()
+    return None
+
+
+def _record_batch_age(lake_root: str) -> None:
+    try:
+        age = newest_committed_batch_age(lake_root, datetime.now(UTC))
+    except Exception as exc:  # a missing number must never stop the batch
+        logger.warning("could not read the commit markers", extra={"error": repr(exc)})
+        return
+    if age is not None:
+        metrics.add_metric(name=BATCH_AGE_METRIC, unit=MetricUnit.Seconds, value=age)
+
+
 # ---------------------------------------------------------------------------- the handler
 
 
@@ -514,6 +549,7 @@ def lambda_handler(event: dict, context) -> dict:
 
     request = parse(event=event, model=_request_model())
     lake_root = request.lake_root or os.environ["LAKE_ROOT"]
+    _record_batch_age(lake_root)  # before any check: published whether the batch is ready or not
     try:
         lock = _take_batch_lock(lake_root, request)
         summary = check_batch(lake_root, request.batch_date, request.allow_rerun)
