@@ -176,6 +176,16 @@ def _req(r: dict) -> dict:
     return {"action": r["action"], "resource": r["resource"], "context": r["context"]}
 
 
+def kms_write(key_arn: str) -> dict:
+    """The request context of a PutObject over TLS that asks for SSE-KMS with `key_arn`."""
+    return {
+        "aws:SecureTransport": "true",
+        "s3:TlsVersion": tls_floor(),
+        f"s3:{SSE}": "aws:kms",
+        f"s3:{SSE_KEY}": key_arn,
+    }
+
+
 def test_glue_spark_writes_with_the_security_configuration_key_are_allowed(lake):
     """EMRFS sends SSE-KMS with the security configuration's key on every Parquet write."""
     resolver = lake["r"]
@@ -184,13 +194,7 @@ def test_glue_spark_writes_with_the_security_configuration_key_are_allowed(lake)
     assert s3_encryption["S3EncryptionMode"] == "SSE-KMS"
     key_arn = resolver.value(s3_encryption["KmsKeyArn"])
     resource = f"arn:aws:s3:::{lake['bucket']}/standardized/status/ingest_date={BATCH}/p.parquet"
-    context = {
-        "aws:SecureTransport": "true",
-        "s3:TlsVersion": tls_floor(),
-        f"s3:{SSE}": "aws:kms",
-        f"s3:{SSE_KEY}": key_arn,
-    }
-    assert denying_statements(lake["policy"], "s3:PutObject", resource, context) == []
+    assert denying_statements(lake["policy"], "s3:PutObject", resource, kms_write(key_arn)) == []
 
 
 def test_athena_results_written_with_the_workgroup_key_are_allowed(lake):
@@ -203,13 +207,7 @@ def test_athena_results_written_with_the_workgroup_key_are_allowed(lake):
     key_arn = resolver.value(results["EncryptionConfiguration"]["KmsKey"])
     prefix = resolver.value(results["OutputLocation"]).removeprefix(f"s3://{lake['bucket']}/")
     resource = f"arn:aws:s3:::{lake['bucket']}/{prefix}0a1b2c3d.csv"
-    context = {
-        "aws:SecureTransport": "true",
-        "s3:TlsVersion": tls_floor(),
-        f"s3:{SSE}": "aws:kms",
-        f"s3:{SSE_KEY}": key_arn,
-    }
-    assert denying_statements(lake["policy"], "s3:PutObject", resource, context) == []
+    assert denying_statements(lake["policy"], "s3:PutObject", resource, kms_write(key_arn)) == []
 
 
 def test_the_policy_still_refuses_a_wrong_key_a_wrong_algorithm_and_plain_http(lake):
