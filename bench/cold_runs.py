@@ -6,7 +6,9 @@ fresh copy of the lake, started from a scratch directory (not the repository):
 - `pipeline`: `telco360 run` end to end (pre-flight, job A, job B, warehouse load); each step's
   time is read from the run's own output (`[date] <Step> ok (12.3s)`);
 - `job_alone`: one Glue job as `python -m telco360.local.run_job <job>`: its own JVM, session
-  and job, what one Glue job run pays on top of Glue's own start-up.
+  and job, what one Glue job run pays on top of Glue's own start-up;
+- `spark_floor`: `bench/spark_floor.py`, the least a cold Spark job on the same raw files pays
+  (same session, CSV read and Parquet write only).
 """
 
 from __future__ import annotations
@@ -97,6 +99,21 @@ def jobs_alone(seed_lake: Path, work: Path, batch: str) -> dict:
             figures[key] = round(seconds, 2)
     shutil.rmtree(lake, ignore_errors=True)
     return figures
+
+
+SPARK_FLOOR = Path(__file__).resolve().parent / "spark_floor.py"
+
+
+def spark_floor(seed_lake: Path, work: Path, batch: str) -> float:
+    """`spark_floor.py` as its own fresh process on the lake: whole-process wall seconds."""
+    out = work / "spark_floor_out"
+    shutil.rmtree(out, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="cold-cwd-", dir=work) as cwd:
+        seconds, _ = timed_process(
+            [sys.executable, str(SPARK_FLOOR), str(seed_lake), batch, str(out)], Path(cwd)
+        )
+    shutil.rmtree(out, ignore_errors=True)
+    return round(seconds, 2)
 
 
 def job_b_alone(lake: Path, batch: str) -> float:

@@ -60,6 +60,7 @@ def cold_scale(work: Path, customers: int, runs: int) -> tuple[dict, dict]:
     pipeline = cold_runs.pipeline(seed, work, customers, runs)
     pipeline["rows_in"] = data_rows(seed)
     alone = {"customers": customers, **cold_runs.jobs_alone(seed, work, BATCH)}
+    alone["spark_floor_s"] = cold_runs.spark_floor(seed, work, BATCH)
     print(f"each Glue job alone, {customers:,} customers: {alone}", flush=True)
     return pipeline, alone
 
