@@ -51,11 +51,14 @@ def render(r: dict) -> str:
         "own output. `each job alone`: `python -m telco360.local.run_job <job>` as its own "
         "process, what one Glue job run pays after Glue's own start-up. `Spark floor`: "
         "`bench/spark_floor.py` as its own process, the same session reading the same CSV files "
-        "and writing them as Parquet, with no checks: the least any cold Spark job pays here.",
+        "and writing them as Parquet, with no checks: the least any cold Spark job pays here. "
+        "`first run` : one more `telco360 run` with an empty cache, as the first run on a "
+        "machine, which also writes the JVM's class archive (`telco360.local.class_archive`); "
+        "the other runs map it.",
         "",
         "| customers | rows in | runs | end to end s | job A s | job B s | load s "
-        "| each run (e2e s) | job A alone s | job B alone s | Spark floor s |",
-        "|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+        "| each run (e2e s) | first run s | job A alone s | job B alone s | Spark floor s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|",
     ]
     alone = {a["customers"]: a for a in r.get("cold_jobs_alone", [])}
     for c in r.get("cold", []):
@@ -64,6 +67,7 @@ def render(r: dict) -> str:
             f"| {c['customers']:,} | {c['rows_in']:,} | {c['runs']} | {c['e2e_s']} | "
             f"{c['job_a_s']} | {c['job_b_s']} | {c['load_s']} | "
             f"{', '.join(str(e['e2e_s']) for e in c['each'])} | "
+            f"{c.get('first_on_machine_e2e_s', '-')} | "
             f"{one.get('job_a_s', '-')} | {one.get('job_b_s', '-')} | "
             f"{one.get('spark_floor_s', '-')} |"
         )

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import sys
 
+from telco360.local import class_archive
+
 _session = None
 # PySpark records the Python call site of every Column function (for error messages) with a
 # handful of JVM round trips each: job A made 83k py4j calls to build six small feeds' checks
@@ -43,6 +45,8 @@ def local_session(
         # HotSpot then prints "CodeCache is full. Compiler has been disabled" and runs every
         # method compiled after that in its interpreter. Measured: tests 10% slower.
         java_options.append("-XX:ReservedCodeCacheSize=240m")
+    archive = class_archive.archive_path()
+    java_options += class_archive.java_options(archive)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
     pin_python_workers()
@@ -84,6 +88,7 @@ def local_session(
     _session = builder.getOrCreate()
     _session.sparkContext.setLogLevel("ERROR")
     quiet_codegen_fallback(_session)
+    class_archive.publish_at_exit(_session, archive)
     return _session
 
 

@@ -1,0 +1,76 @@
+"""The local JVM's class-data archive (telco360.local.class_archive): written once, then mapped.
+
+HotSpot's documented behaviour (JDK 17, "Class Data Sharing",
+https://docs.oracle.com/en/java/javase/17/vm/class-data-sharing.html): `-XX:ArchiveClassesAtExit`
+writes a dynamic archive when the JVM exits; `-XX:SharedArchiveFile` maps it at start-up, and
+an archive that does not match the running JVM is not used (the JVM starts anyway). Each case
+here is a fresh process with its own cache folder, as a user's `telco360 run` is.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from telco360.local import class_archive
+
+# A fresh process: start the local session, print the JVM's pid and whether it mapped the
+# archive (its path in /proc/<pid>/maps), then exit normally (the archive is published at exit).
+SESSION = """
+from pyspark import SparkContext
+from telco360.local import class_archive
+from telco360.local.spark import local_session
+spark = local_session("archive-test", input_bytes=0)
+assert spark.range(3).count() == 3
+jvm = SparkContext._gateway.proc.pid
+print("mapped" if class_archive.mapped_by(jvm, class_archive.archive_path()) else "not mapped")
+"""
+
+
+def _session_process(cache: Path) -> str:
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    done = subprocess.run(
+        [sys.executable, "-c", SESSION], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "cds" not in done.stderr.lower(), done.stderr  # HotSpot's CDS messages stay quiet
+    return done.stdout.strip().splitlines()[-1]
+
+
+def _archives(cache: Path) -> list[str]:
+    return sorted(p.name for p in (cache / "telco360").iterdir())
+
+
+@pytest.mark.spark
+def test_a_bad_archive_is_dropped_the_next_run_writes_one_and_the_one_after_maps_it(
+    tmp_path, monkeypatch
+):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    archive = class_archive.archive_path()
+    archive.parent.mkdir(parents=True)
+    archive.write_bytes(b"not an archive" * 1000)  # e.g. from another JDK, or damaged
+    assert _session_process(cache) == "not mapped"  # the run goes on without it...
+    assert _archives(cache) == []  # ...and removes it
+    assert _session_process(cache) == "not mapped"  # nothing to map: this one writes one
+    assert _archives(cache) == [archive.name]  # moved into place, no pending file left
+    assert _session_process(cache) == "mapped"
+    assert _archives(cache) == [archive.name]  # mapped, not rewritten
+
+
+def test_without_an_archive_the_jvm_writes_one_under_a_name_of_its_own(tmp_path):
+    archive = tmp_path / "telco360" / "spark.jsa"
+    options = class_archive.java_options(archive)
+    assert options == [
+        f"-XX:ArchiveClassesAtExit={archive}.{os.getpid()}.tmp",
+        class_archive.QUIET,
+    ]
+    archive.write_bytes(b"x")
+    assert class_archive.java_options(archive) == [
+        f"-XX:SharedArchiveFile={archive}",
+        class_archive.QUIET,
+    ]
