@@ -9,6 +9,8 @@ driver's own interpreter.
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -60,3 +62,13 @@ def test_run_from_another_directory_with_another_python3_first_on_path(tmp_path)
     assert "PYTHON_VERSION_MISMATCH" not in done.stderr
     assert (elsewhere / "w.duckdb").exists()
     assert not (REPO_ROOT / "lake").exists()  # nothing was written relative to the repo
+    # The summary's "Query it" line works as printed, from where the run was started: it names
+    # this installation's telco360 and this run's warehouse (it used to print a path relative
+    # to the repository, and no warehouse, so it queried the default one).
+    hint = done.stdout.split("Query it:")[1].strip().splitlines()[0]
+    assert hint.startswith(f"{telco360} query --warehouse {elsewhere / 'w.duckdb'} ")
+    queried = subprocess.run(
+        shlex.split(hint), cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert queried.returncode == 0, queried.stderr[-2000:]
+    assert re.search(r"Churned\s*│\s*6\s*│", queried.stdout), queried.stdout  # 6 of 10, as above

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
+from pathlib import Path
+
 from telco360.local.runner import BatchReport
+
+
+def query_command(warehouse_path: str) -> str:
+    """`telco360 query` as this very installation runs it, on this run's warehouse, from any
+    directory: the console script next to the running interpreter (a venv's), by full path."""
+    script = Path(sys.executable).parent / "telco360"
+    program = [str(script)] if script.exists() else [sys.executable, "-m", "telco360.ops.cli"]
+    return shlex.join([*program, "query", "--warehouse", str(Path(warehouse_path).resolve())])
 
 
 def _reasons(by_reason: dict) -> str:
@@ -54,8 +66,8 @@ def summary_text(reports: list[BatchReport], warehouse_summary: dict, warehouse_
         f"latest batch {warehouse_summary.get('latest_batch')}",
         "",
         "  Query it:",
-        '    .venv/bin/telco360 query "select customer_status, count(*) from '
-        'analytics.customer_360 group by 1"',
+        f"    {query_command(warehouse_path)} "
+        '"select customer_status, count(*) from analytics.customer_360 group by 1"',
         f'    duckdb {warehouse_path} "select * from analytics.customer_360 limit 5"',
     ]
     return "\n".join(lines)
