@@ -74,3 +74,17 @@ def test_without_an_archive_the_jvm_writes_one_under_a_name_of_its_own(tmp_path)
         f"-XX:SharedArchiveFile={archive}",
         class_archive.QUIET,
     ]
+
+
+def test_pending_archives_of_gone_processes_are_removed_and_a_live_ones_kept(tmp_path):
+    archive = tmp_path / "telco360" / "spark.jsa"
+    archive.parent.mkdir()
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # its pid is free again: a run killed before it moved its archive into place
+    orphan = archive.with_name(f"{archive.name}.{gone.pid}.tmp")
+    live = archive.with_name(f"{archive.name}.{os.getppid()}.tmp")  # another run, still going
+    other = archive.with_name("notes.txt")
+    for path in (orphan, live, other):
+        path.write_bytes(b"x")
+    class_archive.java_options(archive)
+    assert sorted(p.name for p in archive.parent.iterdir()) == sorted([live.name, other.name])

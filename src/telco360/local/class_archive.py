@@ -9,8 +9,9 @@ of 8 s, and the run spends about 10 s less in total (bench/README.md, "Class arc
 The first local Spark process of a machine writes the archive when its JVM exits (about 1 s);
 every later one maps it. It lives in the user's cache, named after PySpark's version and the
 Java installation. A stale or unreadable archive is harmless: HotSpot checks it against the
-running JVM and, if it does not match, starts without it. Only the local JVM uses it: Glue
-starts its own.
+running JVM and, if it does not match, starts without it (the run then removes it, and the
+next one writes a good one). A run killed before it could move its archive into place leaves a
+pending file: the next run removes it. Only the local JVM uses it: Glue starts its own.
 """
 
 from __future__ import annotations
@@ -39,14 +40,36 @@ def archive_path() -> Path:
 def java_options(archive: Path) -> list[str]:
     """Map the archive when there is one; otherwise write one as this JVM exits (to a name of
     its own: `publish` moves it into place once the JVM has ended)."""
+    remove_orphans(archive)
     if archive.is_file():
         return [f"-XX:SharedArchiveFile={archive}", QUIET]
     archive.parent.mkdir(parents=True, exist_ok=True)
     return [f"-XX:ArchiveClassesAtExit={_pending(archive)}", QUIET]
 
 
-def _pending(archive: Path) -> Path:
-    return archive.with_name(f"{archive.name}.{os.getpid()}.tmp")
+def _pending(archive: Path, pid: int | None = None) -> Path:
+    return archive.with_name(f"{archive.name}.{os.getpid() if pid is None else pid}.tmp")
+
+
+def remove_orphans(archive: Path) -> None:
+    """Remove the pending archives of processes that are gone (killed before they could move
+    theirs into place): each is as large as the archive itself."""
+    if not archive.parent.is_dir():
+        return
+    for pending in archive.parent.glob(f"{archive.name}.*.tmp"):
+        writer = pending.name[len(archive.name) + 1 : -len(".tmp")]
+        if writer.isdigit() and not _alive(int(writer)):
+            pending.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
 
 
 def publish_at_exit(session, archive: Path) -> None:
