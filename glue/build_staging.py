@@ -874,6 +874,13 @@ def standardized_schema(feed_name: str) -> StructType:
 # ---- pure transforms (DataFrame -> DataFrame) -----------------------------------------------
 
 
+def sql_name(name: str) -> str:
+    """A column reference in SQL text (backquoted: contract names such as `count` are SQL
+    words). The per-column expressions are SQL text: built with Column functions instead,
+    every `F.col`, `.cast`, `.alias` is a round trip to the JVM, thousands per batch."""
+    return "`" + name.replace("`", "``") + "`"
+
+
 def latest_per_key(
     feeds: dict[str, DataFrame], key: tuple[str, ...], columns: dict[str, list[str]]
 ) -> DataFrame:
@@ -885,19 +892,13 @@ def latest_per_key(
     """
     wide = []
     for feed, frame in feeds.items():
-        values = F.struct(*[F.col(c) for c in columns[feed]])
-        order = F.struct(F.col("source_file"), F.col("source_line"))
+        values = "struct(" + ", ".join(sql_name(c) for c in columns[feed]) + ")"
+        order = "struct(source_file, source_line)"
         wide.append(
-            frame.select(
-                *key,
-                *[
-                    (values if other == feed else F.lit(None)).alias(f"_v_{other}")
-                    for other in columns
-                ],
-                *[
-                    (order if other == feed else F.lit(None)).alias(f"_o_{other}")
-                    for other in columns
-                ],
+            frame.selectExpr(
+                *[sql_name(k) for k in key],
+                *[f"{values if other == feed else 'NULL'} AS _v_{other}" for other in columns],
+                *[f"{order if other == feed else 'NULL'} AS _o_{other}" for other in columns],
             )
         )
     union = wide[0]
@@ -945,13 +946,14 @@ def merge_state(
         "_existed", F.lit(True)
     )
     # New keys: the anti join reads only the key column of the previous state.
-    fresh = delta.join(previous.select(*key), list(key), "left_anti").select(
-        *key,
+    state_types = {f.name: f.dataType.simpleString() for f in previous.schema.fields}
+    fresh = delta.join(previous.select(*key), list(key), "left_anti").selectExpr(
+        *[sql_name(k) for k in key],
         *delta_columns,
-        *[F.lit(None).cast(previous.schema[c].dataType).alias(c) for c in value_columns],
-        F.lit(None).cast("date").alias("first_seen_batch"),
-        F.lit(None).cast("date").alias("last_changed_batch"),
-        F.lit(True).alias("_new"),
+        *[f"CAST(NULL AS {state_types[c]}) AS {sql_name(c)}" for c in value_columns],
+        "CAST(NULL AS DATE) AS first_seen_batch",
+        "CAST(NULL AS DATE) AS last_changed_batch",
+        "true AS _new",
     )
     both = existing.withColumn("_new", F.lit(False)).unionByName(
         fresh.withColumn("_existed", F.lit(False))
@@ -986,7 +988,10 @@ def merge_state(
         .otherwise(F.lit(None).cast("string"))
     )
     new_values = [
-        F.when(F.col(f"_s_{feed}"), F.col(f"_v_{feed}.{c}")).otherwise(F.col(c)).alias(c)
+        F.expr(
+            f"CASE WHEN _s_{feed} THEN _v_{feed}.{sql_name(c)} ELSE {sql_name(c)} END AS "
+            f"{sql_name(c)}"
+        )
         for feed, names in columns.items()
         for c in names
     ]
@@ -1097,7 +1102,13 @@ def read_standardized(
             f"{', '.join(missing)}: re-run job A (clean_standardize) for {batch_date} with the "
             f"current contract"
         )
-    return frame.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields])
+    # As SQL text: one call into the JVM, not several per column (see sql_name).
+    return frame.selectExpr(
+        *[
+            f"CAST({sql_name(f.name)} AS {f.dataType.simpleString()}) AS {sql_name(f.name)}"
+            for f in schema.fields
+        ]
+    )
 
 
 def read_state(

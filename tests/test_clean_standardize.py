@@ -450,3 +450,38 @@ def test_plain_lines_split_on_commas_give_what_the_csv_parser_gives(spark):
     assert blanks["reason_detail"] == "Gender: missing; Age: missing; Number of Dependents: missing"
     assert short["reason_codes"] == ["wrong_field_count"]
     assert short["reason_detail"] == "expected 9 fields (as in the header), found 8"
+
+
+def test_sql_text_literals_are_read_back_exactly_with_their_types(spark):
+    """The checks are built as Spark SQL text, so every literal in them must read back as
+    exactly the Python value. Spark SQL string literals take backslash escapes (`\\t`, `\\'`,
+    `\\\\`; https://spark.apache.org/docs/latest/sql-ref-literals.html#string-literal), and a
+    plain `1.5` is a DECIMAL there, not a DOUBLE (same page, "Fractional Literals"): a bound
+    must keep the type `F.lit` gives it, or comparisons change."""
+    texts = [
+        "it's",
+        'say "hi", twice',
+        "C:\\exports\\a.csv",
+        "back\\'slash quote",
+        job.TRIM_CHARS,
+        "\ufeffCustomer ID",
+        "line\nbreak",
+        "50%_off",
+        job.THOUSANDS_PATTERN,
+        job.DATE_PATTERN,
+        "",
+    ]
+    row = spark.range(1).selectExpr(*[f"{job.sql_string(t)} AS t{i}" for i, t in enumerate(texts)])
+    assert list(row.first()) == texts
+    numbers = spark.range(1).selectExpr(
+        *[f"{job.sql_number(n)} AS n{i}" for i, n in enumerate([-90, 2**40, 0.5, 1e-9])]
+    )
+    assert [f.dataType.simpleString() for f in numbers.schema.fields] == [
+        "int",
+        "bigint",
+        "double",
+        "double",
+    ]
+    assert list(numbers.first()) == [-90, 2**40, 0.5, 1e-9]
+    with pytest.raises(TypeError):
+        job.sql_number(True)

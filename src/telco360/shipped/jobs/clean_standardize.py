@@ -329,6 +329,56 @@ def position_column(name: str) -> str:
     return f"_pos_{name}"
 
 
+# --------------------------------------------------------------------------------------------
+# The checks as Spark SQL text
+# --------------------------------------------------------------------------------------------
+# Every per-column expression below is built as SQL text and handed to Spark in one
+# `selectExpr` per step. Built with PySpark's Column functions instead, each `F.when`,
+# `F.col`, `.cast`, `&` ... is a round trip to the JVM: job A made 33k of them to build six
+# small feeds' checks, seconds of every batch however small (bench/README.md). The text is the
+# same expressions, parsed once by Spark's SQL parser.
+
+
+QUOTE = "'"
+
+
+def sql_string(text: str) -> str:
+    """A Spark SQL string literal holding exactly `text` (backslash and quote escaped: Spark
+    reads backslash escapes in literals)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def sql_name(name: str) -> str:
+    """A column reference (backquoted: contract names such as `count` are SQL words)."""
+    return "`" + name.replace("`", "``") + "`"
+
+
+def sql_number(value: float) -> str:
+    """A numeric literal of the type `F.lit` gives it: INT/BIGINT for an int, DOUBLE for a
+    float (plain `1.5` would be a DECIMAL in Spark SQL and compare differently)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"not a number: {value!r}")
+    return str(value) if isinstance(value, int) else f"CAST({sql_string(repr(value))} AS DOUBLE)"
+
+
+def sql_value(value) -> str:
+    """A literal for a Python value: NULL, a number or a string."""
+    if value is None:
+        return "NULL"
+    return sql_string(value) if isinstance(value, str) else sql_number(value)
+
+
+def sql_case(branches: list[tuple[str, str]], otherwise: str | None = None) -> str:
+    """CASE WHEN c1 THEN v1 ... [ELSE otherwise] END (NULL when nothing matches)."""
+    whens = " ".join(f"WHEN {cond} THEN {value}" for cond, value in branches)
+    tail = f" ELSE {otherwise}" if otherwise is not None else ""
+    return f"CASE {whens}{tail} END"
+
+
+def sql_any(conditions: list[str]) -> str:
+    return "(" + " OR ".join(conditions) + ")" if conditions else "false"
+
+
 def split_fields(rows, feed: Feed, max_fields: int):
     """Split `raw_line` into the feed's contract columns (trimmed strings) by header position.
 
@@ -337,9 +387,7 @@ def split_fields(rows, feed: Feed, max_fields: int):
     `_pos_<column>` (0-based position of each contract column in that file). Adds
     `_field_error`: why the line cannot be split reliably (unbalanced quote, wrong number of
     fields), else NULL; and `_repeated_header`: the line is the file's header again."""
-    from pyspark.sql import functions as F
-
-    line = F.col("raw_line")
+    line = "raw_line"
     options = {
         "mode": "PERMISSIVE",
         "quote": '"',
@@ -347,60 +395,71 @@ def split_fields(rows, feed: Feed, max_fields: int):
         "ignoreLeadingWhiteSpace": "true",
         "ignoreTrailingWhiteSpace": "true",
     }
+    csv_options = ", ".join(f"{sql_string(k)}, {sql_string(v)}" for k, v in options.items())
     schema = ", ".join(f"_c{i} string" for i in range(max_fields))
     # Most lines are plain: printable ASCII with no quote. Split on commas, such a line gives
     # exactly what the CSV parser gives (spaces are its only whitespace), so only the other
     # lines pay for the parser, and only they can hold a quoted comma.
-    plain = F.col("_plain")
+    plain = "_plain"
+    quote = sql_string('"')
     # Count fields without trusting the parser: drop quoted sections ("a, ""b""" included),
     # then count the commas left.
-    unquoted = F.regexp_replace(line, '"[^"]*"', "")
-    found = F.when(plain, F.size("_fields")).otherwise(
-        F.length(unquoted) - F.length(F.replace(unquoted, F.lit(","), F.lit(""))) + 1
+    quoted_section = sql_string('"[^"]*"')
+    unquoted = f"regexp_replace({line}, {quoted_section}, '')"
+    found = sql_case(
+        [(plain, "size(_fields)")],
+        f"length({unquoted}) - length(replace({unquoted}, ',', '')) + 1",
     )
-    quotes = F.length(line) - F.length(F.replace(line, F.lit('"'), F.lit("")))
-    field_error = (
-        F.when(
-            ~plain & (quotes % 2 == 1),
-            F.lit("unbalanced quote (a quoted field may contain a line break)"),
-        )
-        .when(
-            (found != F.col("field_count")) & (found != F.col("bare_field_count")),
-            F.format_string(
-                "expected %d fields (as in the header), found %d", "field_count", found
+    quotes = f"(length({line}) - length(replace({line}, {quote}, '')))"
+    field_error = sql_case(
+        [
+            (
+                f"(NOT {plain}) AND ({quotes} % 2 = 1)",
+                sql_string("unbalanced quote (a quoted field may contain a line break)"),
             ),
-        )
-        .otherwise(F.lit(None).cast("string"))
+            (
+                f"(({found}) != field_count) AND (({found}) != bare_field_count)",
+                f"format_string({sql_string('expected %d fields (as in the header), found %d')},"
+                f" field_count, {found})",
+            ),
+        ],
+        "CAST(NULL AS STRING)",
     )
     lineage = ["source_file", "source_line", "raw_line"]
-    positions = [position_column(c.name) for c in feed.columns]
+    positions = [sql_name(position_column(c.name)) for c in feed.columns]
     # The parser already trims spaces and tabs around unquoted fields; only a line with a
     # quote, a tab or a no-break space can still hold a value that needs trimming (btrim with
     # a set of characters is slow, so it runs on those lines only).
-    needs_trim = line.contains('"') | line.contains("\t") | line.contains("\u00a0")
+    needs_trim = " OR ".join(f"contains({line}, {sql_string(c)})" for c in ('"', "\t", "\u00a0"))
     # A plain line's field has a surrounding space only next to a comma or at the line's ends:
     # most lines have none, and skip trimming every field (a large share of the per-row time).
-    padded = line.contains(", ") | line.contains(" ,") | line.startswith(" ") | line.endswith(" ")
+    padded = (
+        f"contains({line}, ', ') OR contains({line}, ' ,') "
+        f"OR startswith({line}, ' ') OR endswith({line}, ' ')"
+    )
     # One select per step, each reading the previous step's columns: the line is parsed once
     # and the field array built once per row. (In a single select every contract column
     # repeated the whole parse; Catalyst keeps these steps apart because merging them would
     # repeat a costly expression.)
     # A concatenated export repeats its header line (with its BOM, when the second part had
     # one). Compared as whole strings: cheap, and a line that differs is not the header.
-    header = F.col("header_line")  # without its BOM (parse_header)
-    repeated = (line == header) | (line == F.concat(F.lit(BOM), header))
-    parsed = rows.select(
+    repeated = f"({line} = header_line) OR ({line} = concat({sql_string(BOM)}, header_line))"
+    parsed = rows.selectExpr(
         *lineage,
         *positions,
         "field_count",
         "bare_field_count",
-        repeated.alias("_repeated_header"),
-        line.rlike("^[ !#-~]*$").alias("_plain"),
-        needs_trim.alias("_needs_trim"),
-        padded.alias("_padded"),
-    ).select("*", F.when(~plain, F.from_csv(line, schema, options)).alias("_parsed"))
-    parsed_fields = F.array(*[F.col("_parsed")[f"_c{i}"] for i in range(max_fields)])
-    arrays = parsed.select(
+        f"{repeated} AS _repeated_header",
+        f"{line} RLIKE {sql_string('^[ !#-~]*$')} AS _plain",
+        f"{needs_trim} AS _needs_trim",
+        f"{padded} AS _padded",
+    ).selectExpr(
+        "*",
+        f"CASE WHEN NOT {plain} THEN from_csv({line}, {sql_string(schema)}, map({csv_options}))"
+        " END AS _parsed",
+    )
+    parsed_fields = "array(" + ", ".join(f"_parsed._c{i}" for i in range(max_fields)) + ")"
+    arrays = parsed.selectExpr(
         *lineage,
         *positions,
         "field_count",
@@ -409,28 +468,30 @@ def split_fields(rows, feed: Feed, max_fields: int):
         "_plain",
         "_needs_trim",
         "_padded",
-        F.when(plain, F.split(line, ",", -1)).otherwise(parsed_fields).alias("_fields"),
+        f"CASE WHEN {plain} THEN split({line}, ',', -1) ELSE {parsed_fields} END AS _fields",
     )
     values = []
     for c in feed.columns:
-        value = F.try_element_at("_fields", F.col(position_column(c.name)) + 1)
-        trimmed = (
-            F.when(plain & F.col("_padded"), F.trim(value))
-            .when(plain, value)
-            .when(F.col("_needs_trim"), F.btrim(value, F.lit(TRIM_CHARS)))
-            .otherwise(value)
+        value = f"try_element_at(_fields, {sql_name(position_column(c.name))} + 1)"
+        trimmed = sql_case(
+            [
+                (f"{plain} AND _padded", f"trim({value})"),
+                (plain, value),
+                ("_needs_trim", f"btrim({value}, {sql_string(TRIM_CHARS)})"),
+            ],
+            value,
         )
-        values.append(trimmed.cast("string").alias(c.name))
-    return arrays.select(*lineage, field_error.alias("_field_error"), "_repeated_header", *values)
+        values.append(f"CAST({trimmed} AS STRING) AS {sql_name(c.name)}")
+    return arrays.selectExpr(
+        *lineage, f"{field_error} AS _field_error", "_repeated_header", *values
+    )
 
 
-def _parsed(column: Column):
+def _parsed(column: Column) -> str:
     """The column's value parsed to its kind (NULL when it does not parse), before checks.
 
     Numbers stay wide here (decimal(38, s)) so that the range check sees huge values."""
-    from pyspark.sql import functions as F
-
-    v = F.col(column.name)
+    v = sql_name(column.name)
     kind = column.kind
     if kind in (ID, STRING):
         return v
@@ -438,42 +499,47 @@ def _parsed(column: Column):
     # (CASE and COALESCE evaluate the general rule only when the fast path gives nothing).
     # Numbers: `1,234.50` (comma thousands groups, as spreadsheets write them) loses its commas;
     # any other use of a comma (`39,65`, `1.234,50`) is ambiguous and does not parse.
-    number = F.when(v.rlike(THOUSANDS_PATTERN), F.replace(v, F.lit(","), F.lit(""))).otherwise(v)
+    number = sql_case([(f"{v} RLIKE {sql_string(THOUSANDS_PATTERN)}", f"replace({v}, ',', '')")], v)
     if kind == INTEGER:
         # `65` and `65.0` parse, `65.5` does not; spreadsheet float noise (`28.000000000000004`,
         # within 1e-9 of a whole number) is the whole number.
-        exact = number.try_cast("decimal(38,18)")
-        whole = F.round(exact, 0)
-        near = F.abs(exact - whole) <= F.lit(INTEGER_NOISE).cast("decimal(38,18)")
-        return F.coalesce(v.try_cast("int"), F.when(near, whole.try_cast("int")))
+        exact = f"try_cast({number} AS DECIMAL(38,18))"
+        whole = f"round({exact}, 0)"
+        near = f"abs({exact} - {whole}) <= CAST({sql_string(INTEGER_NOISE)} AS DECIMAL(38,18))"
+        return f"coalesce(try_cast({v} AS INT), CASE WHEN {near} THEN try_cast({whole} AS INT) END)"
     if kind == DECIMAL:
-        usual = v.try_cast(f"decimal(12,{column.scale})")  # rounds HALF_UP: 0.125 -> 0.13
-        return F.coalesce(usual, F.round(number.try_cast("decimal(38,18)"), column.scale))
+        usual = f"try_cast({v} AS DECIMAL(12,{column.scale}))"  # rounds HALF_UP: 0.125 -> 0.13
+        wide = f"round(try_cast({number} AS DECIMAL(38,18)), {column.scale})"
+        return f"coalesce({usual}, {wide})"
     if kind == FLOAT:
-        parsed = F.coalesce(v.try_cast("double"), number.try_cast("double"))
-        return F.when(~F.isnan(parsed) & (F.abs(parsed) != float("inf")), parsed)
+        parsed = f"coalesce(try_cast({v} AS DOUBLE), try_cast({number} AS DOUBLE))"
+        finite = f"(NOT isnan({parsed})) AND (abs({parsed}) != CAST('Infinity' AS DOUBLE))"
+        return f"CASE WHEN {finite} THEN {parsed} END"
     if kind == BOOLEAN:
-        word = F.lower(v)
-        return (
-            F.when(v == "Yes", True)
-            .when(v == "No", False)
-            .when(word.isin(*TRUE_WORDS), True)
-            .when(word.isin(*FALSE_WORDS), False)
+        word = f"lower({v})"
+        return sql_case(
+            [
+                (f"{v} = 'Yes'", "true"),
+                (f"{v} = 'No'", "false"),
+                (f"{word} IN ({', '.join(sql_string(w) for w in TRUE_WORDS)})", "true"),
+                (f"{word} IN ({', '.join(sql_string(w) for w in FALSE_WORDS)})", "false"),
+            ]
         )
     if kind == CATEGORY:
-        lookup = F.create_map(*[F.lit(x) for c in column.categories for x in (category_key(c), c)])
-        spelled = F.try_element_at(lookup, F.regexp_replace(F.lower(v), "[^a-z0-9]", ""))
-        return F.when(v.isin(*column.categories), v).otherwise(spelled)
+        pairs = [sql_string(x) for c in column.categories for x in (category_key(c), c)]
+        key = f"regexp_replace(lower({v}), '[^a-z0-9]', '')"
+        spelled = f"try_element_at(map({', '.join(pairs)}), {key})"
+        canonical = ", ".join(sql_string(c) for c in column.categories)
+        return sql_case([(f"{v} IN ({canonical})", v)], spelled)
     if kind == DATE:
         # ISO dates; also what spreadsheet tools write for one: `2026/11/01`, `2026-11-1`, a
         # midnight time after the date (a date cell exported as date-time) and `1-Nov-2026`.
         # Day/month orders with slashes (`11/01/2026`) are ambiguous: they do not parse.
-        ymd = F.regexp_extract(v, DATE_PATTERN, 1)
-        spreadsheet = F.try_to_date(F.regexp_replace(ymd, "/", "-"), "yyyy-M-d")
-        return F.coalesce(
-            F.try_to_date(v, "yyyy-MM-dd"),
-            F.when(ymd != "", spreadsheet),
-            F.try_to_date(v, "d-MMM-yyyy"),
+        ymd = f"regexp_extract({v}, {sql_string(DATE_PATTERN)}, 1)"
+        spreadsheet = f"try_to_date(regexp_replace({ymd}, '/', '-'), 'yyyy-M-d')"
+        return (
+            f"coalesce(try_to_date({v}, 'yyyy-MM-dd'), "
+            f"CASE WHEN {ymd} != '' THEN {spreadsheet} END, try_to_date({v}, 'd-MMM-yyyy'))"
         )
     raise ValueError(f"column {column.header!r}: unsupported kind {kind!r}")  # teach it here
 
@@ -483,32 +549,31 @@ def parsed_column(name: str) -> str:
 
 
 def _rules(column: Column, is_key: bool, batch_date: str | None = None):
-    """[(reason code, condition, detail)] for one contract column.
+    """[(reason code, condition, detail)] for one contract column, as SQL text.
 
     Reads the trimmed text (`<column>`) and its parsed value (`_parsed_<column>`). A blank
     value is NULL in the output, and quarantines the row only when the column is required."""
-    from pyspark.sql import functions as F
-
-    v = F.col(column.name)
-    value = F.col(parsed_column(column.name))
-    blank = v.isNull() | (v == "")
-    present = ~blank
+    v = sql_name(column.name)
+    value = sql_name(parsed_column(column.name))
+    blank = f"({v} IS NULL OR {v} = '')"
+    present = f"(NOT {blank})"
     header = column.header
 
-    def detail(what: str):
-        return F.concat(F.lit(f"{header}: {what} '"), v, F.lit("'"))
+    def detail(what: str) -> str:
+        before = sql_string(f"{header}: {what} '")
+        return f"concat({before}, {v}, {sql_string(QUOTE)})"
 
     checks = []
     if column.required:
         code = MISSING_KEY if is_key else MISSING_REQUIRED
-        checks.append((code, blank, F.lit(f"{header}: missing")))
+        checks.append((code, blank, sql_string(f"{header}: missing")))
 
     kind = column.kind
-    unparsed = present & value.isNull()
+    unparsed = f"({present} AND {value} IS NULL)"
     if kind in (ID, STRING):
         if column.pattern:
             code = MALFORMED_KEY if is_key else MALFORMED_VALUE
-            bad = present & ~v.rlike(column.pattern)
+            bad = f"({present} AND NOT ({v} RLIKE {sql_string(column.pattern)}))"
             checks.append((code, bad, detail(f"does not match {column.pattern}")))
     elif kind == INTEGER:
         checks.append((UNPARSEABLE_NUMBER, unparsed, detail("not an integer")))
@@ -521,22 +586,22 @@ def _rules(column: Column, is_key: bool, batch_date: str | None = None):
     elif kind == DATE:
         checks.append((UNPARSEABLE_DATE, unparsed, detail("not a date (YYYY-MM-DD)")))
         if column.not_after_batch and batch_date is not None:
-            later = value > F.lit(batch_date).cast("date")
+            later = f"({value} > CAST({sql_string(batch_date)} AS DATE))"
             checks.append((OUT_OF_RANGE, later, detail(f"after the batch date {batch_date}")))
 
     bounded = column.minimum is not None or column.maximum is not None
     if kind in (INTEGER, DECIMAL, FLOAT) and bounded:
-        low = F.lit(True) if column.minimum is None else value >= F.lit(column.minimum)
-        high = F.lit(True) if column.maximum is None else value <= F.lit(column.maximum)
+        low = "true" if column.minimum is None else f"{value} >= {sql_number(column.minimum)}"
+        high = "true" if column.maximum is None else f"{value} <= {sql_number(column.maximum)}"
         bounds = " and ".join(
             f"{op} {bound:g}"
             for op, bound in ((">=", column.minimum), ("<=", column.maximum))
             if bound is not None
         )
-        checks.append((OUT_OF_RANGE, ~(low & high), detail(f"not {bounds}")))
+        checks.append((OUT_OF_RANGE, f"(NOT (({low}) AND ({high})))", detail(f"not {bounds}")))
 
     # Comparisons with NULL are NULL: a check that cannot tell is not a failure.
-    return [(code, F.coalesce(cond, F.lit(False)), text) for code, cond, text in checks]
+    return [(code, f"coalesce({cond}, false)", text) for code, cond, text in checks]
 
 
 def reason_column(name: str) -> str:
@@ -554,87 +619,100 @@ def apply_contract(rows, feed: Feed, batch_date: str):
     every value is parsed and checked once per row (see split_fields). Only expressions with
     generated code are used (no lambda functions such as array_sort): one of those would make
     Spark interpret the whole select row by row."""
-    from pyspark.sql import functions as F
-
     lineage = ["source_file", "source_line", "raw_line", "_field_error", "_repeated_header"]
-    carried = [*lineage, *feed.column_names]
-    parsed = rows.select(*carried, *[_parsed(c).alias(parsed_column(c.name)) for c in feed.columns])
+    carried = [*lineage, *[sql_name(n) for n in feed.column_names]]
+    parsed = rows.selectExpr(
+        *carried, *[f"{_parsed(c)} AS {sql_name(parsed_column(c.name))}" for c in feed.columns]
+    )
 
     # A column fails at most one of its checks (each needs the ones before it to pass), so
     # its verdict is one reason code, or NULL.
     rules = {c.name: _rules(c, c.name in feed.key, batch_date) for c in feed.columns}
     verdicts = []
     for name, checks in rules.items():
-        verdict = F.lit(None).cast("string")
-        for code, cond, _text in reversed(checks):
-            verdict = F.when(cond, F.lit(code)).otherwise(verdict)
-        verdicts.append(verdict.alias(reason_column(name)))
-    checked = parsed.select(*carried, *[parsed_column(n) for n in rules], *verdicts)
+        verdict = sql_case([(cond, sql_string(code)) for code, cond, _text in checks])
+        verdicts.append(
+            f"{verdict if checks else 'CAST(NULL AS STRING)'} AS {sql_name(reason_column(name))}"
+        )
+    checked = parsed.selectExpr(*carried, *[sql_name(parsed_column(n)) for n in rules], *verdicts)
 
     typed_by_name = {}
-    found = {}  # reason code -> condition, for each code a row can get
+    found: dict[str, list[str]] = {}  # reason code -> conditions, for each code a row can get
     details = []
     for column in feed.columns:
-        v, reason = F.col(column.name), F.col(reason_column(column.name))
-        ok = v.isNotNull() & (v != "") & reason.isNull()
-        typed = F.when(ok, F.col(parsed_column(column.name))).cast(column.spark_type)
+        v, reason = sql_name(column.name), sql_name(reason_column(column.name))
+        ok = f"{v} IS NOT NULL AND {v} != '' AND {reason} IS NULL"
+        typed = (
+            f"CAST(CASE WHEN {ok} THEN {sql_name(parsed_column(column.name))} END AS "
+            f"{column.spark_type})"
+        )
         typed_by_name[column.name] = typed
-        text = F.lit(None).cast("string")
-        for code, _cond, detail in reversed(rules[column.name]):
-            text = F.when(reason == code, detail).otherwise(text)
-            found[code] = found.get(code, F.lit(False)) | (reason == code)
-        details.append(text)
+        checks = rules[column.name]
+        if checks:
+            details.append(
+                sql_case([(f"{reason} = {sql_string(code)}", text) for code, _cond, text in checks])
+            )
+        for code, _cond, _text in checks:
+            found.setdefault(code, []).append(f"{reason} = {sql_string(code)}")
     # Cross-column rule: a flag and its 0/1 value must agree (NULL on either side: no verdict).
     for flag, value in feed.agreements:
-        disagree = F.coalesce(typed_by_name[flag].cast("int") != typed_by_name[value], F.lit(False))
-        found[INCONSISTENT_VALUES] = found.get(INCONSISTENT_VALUES, F.lit(False)) | disagree
-        text = F.concat(
-            F.lit(f"{feed.column(flag).header} '"),
-            F.col(flag),
-            F.lit(f"' disagrees with {feed.column(value).header} '"),
-            F.col(value),
-            F.lit("'"),
+        disagree = f"coalesce(CAST({typed_by_name[flag]} AS INT) != {typed_by_name[value]}, false)"
+        found.setdefault(INCONSISTENT_VALUES, []).append(disagree)
+        flag_header = sql_string(f"{feed.column(flag).header} '")
+        value_header = sql_string(f"' disagrees with {feed.column(value).header} '")
+        text = (
+            f"concat({flag_header}, {sql_name(flag)}, {value_header}, {sql_name(value)}, "
+            f"{sql_string(QUOTE)})"
         )
-        details.append(F.when(disagree, text))
+        details.append(f"CASE WHEN {disagree} THEN {text} END")
     # Bytes that are not UTF-8 would reach Parquet as corrupt strings: quarantine the line.
-    bad_bytes = ~F.is_valid_utf8("raw_line")
-    found[INVALID_ENCODING] = bad_bytes
-    details.append(F.when(bad_bytes, F.lit("line is not valid UTF-8 (re-export as UTF-8)")))
+    bad_bytes = "(NOT is_valid_utf8(raw_line))"
+    found[INVALID_ENCODING] = [bad_bytes]
+    details.append(
+        f"CASE WHEN {bad_bytes} THEN {sql_string('line is not valid UTF-8 (re-export as UTF-8)')}"
+        " END"
+    )
 
     # Sorted and distinct by construction: one element per code, in sorted code order. Built
     # only for a failing row (most rows pass, and these arrays and texts cost per row).
-    failed = F.lit(False)
-    for name in rules:
-        failed = failed | F.col(reason_column(name)).isNotNull()
-    for code in (INCONSISTENT_VALUES, INVALID_ENCODING):
-        failed = failed | found.get(code, F.lit(False))
-    codes = F.array_remove(
-        F.array(*[F.when(found[code], F.lit(code)).otherwise("") for code in sorted(found)]), ""
+    failed = sql_any(
+        [f"{sql_name(reason_column(n))} IS NOT NULL" for n in rules]
+        + [sql_any(found[c]) for c in (INCONSISTENT_VALUES, INVALID_ENCODING) if c in found]
     )
-    no_codes = F.array().cast("array<string>")
-    field_error = F.col("_field_error")
-    wrong_count = field_error.isNotNull()
+    codes = (
+        "array_remove(array("
+        + ", ".join(
+            f"CASE WHEN {sql_any(found[c])} THEN {sql_string(c)} ELSE '' END" for c in sorted(found)
+        )
+        + "), '')"
+    )
     # A line that does not split into the header's fields has no trustworthy values.
-    repeated = F.col("_repeated_header")
-    reason_codes = (
-        F.when(repeated, F.array(F.lit(REPEATED_HEADER)))
-        .when(wrong_count, F.array(F.lit(WRONG_FIELD_COUNT)))
-        .when(failed, codes)
-        .otherwise(no_codes)
+    reason_codes = sql_case(
+        [
+            ("_repeated_header", f"array({sql_string(REPEATED_HEADER)})"),
+            ("_field_error IS NOT NULL", f"array({sql_string(WRONG_FIELD_COUNT)})"),
+            (failed, codes),
+        ],
+        "CAST(array() AS ARRAY<STRING>)",
     )
-    reason_detail = (
-        F.when(repeated, F.lit("the file's header line again (a concatenated export)"))
-        .when(wrong_count, field_error)
-        .when(failed, F.concat_ws("; ", *details))
+    reason_detail = sql_case(
+        [
+            (
+                "_repeated_header",
+                sql_string("the file's header line again (a concatenated export)"),
+            ),
+            ("_field_error IS NOT NULL", "_field_error"),
+            (failed, f"concat_ws('; ', {', '.join(details)})"),
+        ]
     )
-    return checked.select(
-        *[typed.alias(name) for name, typed in typed_by_name.items()],
-        F.lit(batch_date).cast("date").alias("ingest_date"),
-        F.col("source_file").cast("string"),
-        F.col("source_line").cast("int"),
-        F.make_valid_utf8("raw_line").alias("raw_line"),  # readable by any Parquet reader
-        reason_codes.alias("reason_codes"),
-        reason_detail.cast("string").alias("reason_detail"),
+    return checked.selectExpr(
+        *[f"{typed} AS {sql_name(name)}" for name, typed in typed_by_name.items()],
+        f"CAST({sql_string(batch_date)} AS DATE) AS ingest_date",
+        "CAST(source_file AS STRING) AS source_file",
+        "CAST(source_line AS INT) AS source_line",
+        "make_valid_utf8(raw_line) AS raw_line",  # readable by any Parquet reader
+        f"{reason_codes} AS reason_codes",
+        f"CAST({reason_detail} AS STRING) AS reason_detail",
     )
 
 
@@ -661,22 +739,20 @@ def deduplicate(accepted, feed: Feed, source_files: list[str]):
     groups in a hash table (a minimum of a string, or of a struct, forces a sort of them all)."""
     from pyspark.sql import functions as F
 
-    names = list(feed.column_names)
+    names = [sql_name(n) for n in feed.column_names]
     files = sorted(source_files)  # the order of Spark's string comparison (UTF-8 bytes)
-    rank = F.array_position(F.array(*[F.lit(f) for f in files]), F.col("source_file"))
-    order = (rank.cast("long") * 2**32 + F.col("source_line")).alias("_order")
-    first = F.min("_order")
+    files_array = "array(" + ", ".join(sql_string(f) for f in files) + ")"
+    shift = 2**32
+    rank = f"CAST(array_position({files_array}, source_file) AS BIGINT)"
     return (
-        accepted.select(*names, "ingest_date", order)
-        .groupBy(*names)
-        .agg(first.alias("_order"), F.first("ingest_date").alias("ingest_date"))
-        .select(
+        accepted.selectExpr(*names, "ingest_date", f"{rank} * {shift} + source_line AS _order")
+        .groupBy(*feed.column_names)
+        .agg(F.expr("min(_order) AS _order"), F.expr("first(ingest_date) AS ingest_date"))
+        .selectExpr(
             *names,
             "ingest_date",
-            F.element_at(
-                F.array(*[F.lit(f) for f in files]), (F.col("_order") / 2**32).cast("int")
-            ).alias("source_file"),
-            (F.col("_order") % 2**32).cast("int").alias("source_line"),
+            f"element_at({files_array}, CAST(_order / {shift} AS INT)) AS source_file",
+            f"CAST(_order % {shift} AS INT) AS source_line",
         )
     )
 
@@ -817,18 +893,20 @@ def _local_table(spark, rows: list[tuple], schema: str):
     """A small table held in the query plan itself.
 
     (`spark.createDataFrame(list)` would be computed by a Python worker each time a query uses
-    it, which costs seconds per query.)"""
-    from pyspark.sql import functions as F
+    it, which costs seconds per query.) Built as SQL text, as the checks are (see sql_string)."""
     from pyspark.sql.types import _parse_datatype_string
 
     fields = _parse_datatype_string(schema).fields
     structs = [
-        F.struct(
-            *[F.lit(v).cast(f.dataType).alias(f.name) for v, f in zip(row, fields, strict=True)]
+        "named_struct("
+        + ", ".join(
+            f"{sql_string(f.name)}, CAST({sql_value(v)} AS {f.dataType.simpleString()})"
+            for v, f in zip(row, fields, strict=True)
         )
+        + ")"
         for row in rows
     ]
-    return spark.range(1).select(F.inline(F.array(*structs)))
+    return spark.range(1).selectExpr(f"inline(array({', '.join(structs)}))")
 
 
 def check_feed(spark, source: FeedInput, batch_date: str):
@@ -885,10 +963,7 @@ def process_feed(spark, lake_root: str, batch_date: str, source: FeedInput) -> d
         quarantined = quarantined_rows(checked).observe(
             quarantine_seen,
             one.alias("rows"),
-            *[
-                F.sum(F.array_contains("reason_codes", code).cast("long")).alias(code)
-                for code in REASON_CODES
-            ],
+            *reason_counts(),
         )
         # Few rows: gathered into a few files (no shuffle; the observed counts need none).
         _write(
@@ -937,17 +1012,21 @@ def _observed(observation, fallback) -> dict:
         return fallback()
 
 
+def reason_counts() -> list:
+    """Per reason code, the quarantined rows carrying it (aggregates named after the code)."""
+    from pyspark.sql import functions as F
+
+    return [
+        F.expr(f"sum(CAST(array_contains(reason_codes, {sql_string(code)}) AS BIGINT)) AS {code}")
+        for code in REASON_CODES
+    ]
+
+
 def _quarantine_counts(spark, uri: str) -> dict:
     from pyspark.sql import functions as F
 
     written = spark.read.parquet(uri)
-    row = written.agg(
-        F.count(F.lit(1)).alias("rows"),
-        *[
-            F.sum(F.array_contains("reason_codes", code).cast("long")).alias(code)
-            for code in REASON_CODES
-        ],
-    ).first()
+    row = written.agg(F.count(F.lit(1)).alias("rows"), *reason_counts()).first()
     return {k: int(v or 0) for k, v in row.asDict().items()}
 
 
