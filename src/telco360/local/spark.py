@@ -18,6 +18,12 @@ _session = None
 DATAFRAME_DEBUGGING = "spark.python.sql.dataFrameDebugging.enabled"
 CODEGEN_MAX_FIELDS = 40  # see local_session
 QUICK_JIT_MAX_BYTES = 32 * 2**20  # raw input below this: C1 only (see local_session)
+# Raw input below this: expressions outside whole-stage code run interpreted (see local_session).
+INTERPRETED_MAX_BYTES = 8 * 2**20
+# Spark's switch between generated and interpreted expression code (an internal setting:
+# Spark's own expression tests run every expression both ways with it).
+FACTORY_MODE = "spark.sql.codegen.factoryMode"
+INTERPRETED = "NO_CODEGEN"
 
 
 def local_session(
@@ -83,6 +89,16 @@ def local_session(
         .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
         .config("spark.hadoop.parquet.enable.summary-metadata", "false")
     )
+    if input_bytes is not None and input_bytes < INTERPRETED_MAX_BYTES:
+        # Job A's checks are too wide for whole-stage code (CODEGEN_MAX_FIELDS), so Spark
+        # generates and compiles a Java class per projection and filter instead: seconds of
+        # Janino per feed, in every fresh process, for code a small batch runs a few thousand
+        # times. Interpreted, it runs at once. Measured, cold `telco360 run`: 10,000 customers
+        # (3.8 MB) 47 s -> 35 s, the 3-day sample (1.4 MB) 73 s -> 46 s; but 80,000 customers
+        # (30 MB) 64 s -> 86 s and 1,000,000 199 s -> 264 s, so larger input keeps generated
+        # code, as Glue does (bench/README.md, "Interpreted expressions"). The same rows
+        # either way: tests/test_codegen_modes.py.
+        builder = builder.config(FACTORY_MODE, INTERPRETED)
     for key, value in (extra or {}).items():
         builder = builder.config(key, value)
     _session = builder.getOrCreate()
