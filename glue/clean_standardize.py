@@ -878,6 +878,11 @@ class SourceFile:
     # with the delimiter, as the header does, or without it.
     bare_field_count: int = 0
 
+    def layout(self) -> tuple:
+        """What splitting a line of this file needs to know (see split_fields)."""
+        positions = tuple(sorted(self.positions.items()))
+        return (self.field_count, self.bare_field_count, self.header_line, positions)
+
 
 def batch_files(lake_root: str, batch_date: str) -> dict[str, list[str]]:
     """{feed: sorted CSV file names} for every feed delivered in the batch."""
@@ -974,10 +979,20 @@ def summarize_blocks(lines):
 
     return lines.groupBy("file_name", "block_start").agg(
         F.count(F.lit(1)).alias("lines"),
-        F.sum((F.btrim("value", F.lit(TRIM_CHARS)) != "").cast("long")).alias("non_blank"),
+        F.expr(f"sum(CAST({non_blank('value')} AS BIGINT)) AS non_blank"),
         F.min("mid").alias("min_mid"),
         F.sum(_odd_quotes(F.col("value")).cast("long")).alias("odd_quote_lines"),
     )
+
+
+def non_blank(line: str) -> str:
+    """SQL: the line has a character other than the surrounding whitespace (TRIM_CHARS).
+
+    Almost every line starts with another character, which one comparison of its first bytes
+    shows; only the others are trimmed (btrim with a set of characters costs per character,
+    and ran on every line of the batch, twice)."""
+    starts = " OR ".join(f"startswith({line}, {sql_string(c)})" for c in TRIM_CHARS)
+    return f"({line} != '' AND (NOT ({starts}) OR btrim({line}, {sql_string(TRIM_CHARS)}) != ''))"
 
 
 def _odd_quotes(line):
@@ -1006,9 +1021,8 @@ def number_lines(lines, blocks, multiline_files: tuple[str, ...] = ()):
     if multiline_files:
         joined = F.col("file_name").isin(*multiline_files)
         numbered = numbered.where(~joined).unionByName(join_quoted_lines(numbered.where(joined)))
-    return numbered.where(
-        (F.col("source_line") > 1) & (F.btrim("value", F.lit(TRIM_CHARS)) != "")
-    ).withColumnRenamed("value", "raw_line")
+    data = numbered.where((F.col("source_line") > 1) & F.expr(non_blank("value")))
+    return data.withColumnRenamed("value", "raw_line")
 
 
 def join_quoted_lines(numbered):
@@ -1102,15 +1116,27 @@ def sql_any(conditions: list[str]) -> str:
     return "(" + " OR ".join(conditions) + ")" if conditions else "false"
 
 
-def split_fields(rows, feed: Feed, max_fields: int):
+def split_fields(rows, feed: Feed, max_fields: int, layout: SourceFile | None = None):
     """Split `raw_line` into the feed's contract columns (trimmed strings) by header position.
 
-    Needs per row: `field_count` (the file's header width), `bare_field_count` (the width
-    without the header's trailing blank names), `header_line` (the file's first line) and
-    `_pos_<column>` (0-based position of each contract column in that file). Adds
-    `_field_error`: why the line cannot be split reliably (unbalanced quote, wrong number of
-    fields), else NULL; and `_repeated_header`: the line is the file's header again."""
+    `layout`: the header every file of the feed has (the usual case), written into the query
+    as constants. Without it, each row carries its file's: `field_count` (the header width),
+    `bare_field_count` (the width without the header's trailing blank names), `header_line`
+    (the file's first line) and `_pos_<column>` (0-based position of each contract column).
+    Adds `_field_error`: why the line cannot be split reliably (unbalanced quote, wrong number
+    of fields), else NULL; `_repeated_header`: the line is the file's header again; and
+    `_valid_utf8`: the line's bytes are UTF-8."""
     line = "raw_line"
+    if layout is None:
+        field_count, bare_field_count = "field_count", "bare_field_count"
+        header_line = "header_line"
+        position = {c.name: sql_name(position_column(c.name)) for c in feed.columns}
+        per_file = [*position.values(), field_count, bare_field_count]
+    else:  # constants: no per-row columns to copy through every step
+        field_count, bare_field_count = str(layout.field_count), str(layout.bare_field_count)
+        header_line = sql_string(layout.header_line)
+        position = {c.name: str(layout.positions[c.name]) for c in feed.columns}
+        per_file = []
     options = {
         "mode": "PERMISSIVE",
         "quote": '"',
@@ -1141,15 +1167,14 @@ def split_fields(rows, feed: Feed, max_fields: int):
                 sql_string("unbalanced quote (a quoted field may contain a line break)"),
             ),
             (
-                f"(({found}) != field_count) AND (({found}) != bare_field_count)",
+                f"(({found}) != {field_count}) AND (({found}) != {bare_field_count})",
                 f"format_string({sql_string('expected %d fields (as in the header), found %d')},"
-                f" field_count, {found})",
+                f" {field_count}, {found})",
             ),
         ],
         "CAST(NULL AS STRING)",
     )
     lineage = ["source_file", "source_line", "raw_line"]
-    positions = [sql_name(position_column(c.name)) for c in feed.columns]
     # The parser already trims spaces and tabs around unquoted fields; only a line with a
     # quote, a tab or a no-break space can still hold a value that needs trimming (btrim with
     # a set of characters is slow, so it runs on those lines only).
@@ -1166,12 +1191,10 @@ def split_fields(rows, feed: Feed, max_fields: int):
     # repeat a costly expression.)
     # A concatenated export repeats its header line (with its BOM, when the second part had
     # one). Compared as whole strings: cheap, and a line that differs is not the header.
-    repeated = f"({line} = header_line) OR ({line} = concat({sql_string(BOM)}, header_line))"
+    repeated = f"({line} = {header_line}) OR ({line} = concat({sql_string(BOM)}, {header_line}))"
     parsed = rows.selectExpr(
         *lineage,
-        *positions,
-        "field_count",
-        "bare_field_count",
+        *per_file,
         f"{repeated} AS _repeated_header",
         f"{line} RLIKE {sql_string('^[ !#-~]*$')} AS _plain",
         f"{needs_trim} AS _needs_trim",
@@ -1184,18 +1207,18 @@ def split_fields(rows, feed: Feed, max_fields: int):
     parsed_fields = "array(" + ", ".join(f"_parsed._c{i}" for i in range(max_fields)) + ")"
     arrays = parsed.selectExpr(
         *lineage,
-        *positions,
-        "field_count",
-        "bare_field_count",
+        *per_file,
         "_repeated_header",
         "_plain",
         "_needs_trim",
         "_padded",
         f"CASE WHEN {plain} THEN split({line}, ',', -1) ELSE {parsed_fields} END AS _fields",
+        # A plain line is ASCII: only the others need their bytes checked.
+        f"{plain} OR is_valid_utf8({line}) AS _valid_utf8",
     )
     values = []
     for c in feed.columns:
-        value = f"try_element_at(_fields, {sql_name(position_column(c.name))} + 1)"
+        value = f"try_element_at(_fields, {position[c.name]} + 1)"
         trimmed = sql_case(
             [
                 (f"{plain} AND _padded", f"trim({value})"),
@@ -1206,7 +1229,7 @@ def split_fields(rows, feed: Feed, max_fields: int):
         )
         values.append(f"CAST({trimmed} AS STRING) AS {sql_name(c.name)}")
     return arrays.selectExpr(
-        *lineage, f"{field_error} AS _field_error", "_repeated_header", *values
+        *lineage, f"{field_error} AS _field_error", "_repeated_header", "_valid_utf8", *values
     )
 
 
@@ -1334,15 +1357,24 @@ def reason_column(name: str) -> str:
 def apply_contract(rows, feed: Feed, batch_date: str):
     """Type every contract column and collect the row's reason codes.
 
-    In: source_file, source_line, raw_line, _field_error and one trimmed string column per
-    contract column. Out: the contract columns typed, the lineage columns, raw_line,
-    reason_codes (sorted, distinct; empty = accepted) and reason_detail.
+    In: source_file, source_line, raw_line, _field_error, _repeated_header, _valid_utf8 and one
+    trimmed string column per contract column (split_fields). Out: the contract columns typed,
+    the lineage columns, reason_codes (sorted, distinct; empty = accepted), reason_detail and
+    raw_line, the original line, for a quarantined row only (NULL for an accepted one: only
+    the quarantine keeps it, and the rows are cached).
 
     Three selects (parse, check, assemble), each reading the previous one's columns, so that
     every value is parsed and checked once per row (see split_fields). Only expressions with
     generated code are used (no lambda functions such as array_sort): one of those would make
     Spark interpret the whole select row by row."""
-    lineage = ["source_file", "source_line", "raw_line", "_field_error", "_repeated_header"]
+    lineage = [
+        "source_file",
+        "source_line",
+        "raw_line",
+        "_field_error",
+        "_repeated_header",
+        "_valid_utf8",
+    ]
     carried = [*lineage, *[sql_name(n) for n in feed.column_names]]
     parsed = rows.selectExpr(
         *carried, *[f"{_parsed(c)} AS {sql_name(parsed_column(c.name))}" for c in feed.columns]
@@ -1389,7 +1421,7 @@ def apply_contract(rows, feed: Feed, batch_date: str):
         )
         details.append(f"CASE WHEN {disagree} THEN {text} END")
     # Bytes that are not UTF-8 would reach Parquet as corrupt strings: quarantine the line.
-    bad_bytes = "(NOT is_valid_utf8(raw_line))"
+    bad_bytes = "(NOT _valid_utf8)"
     found[INVALID_ENCODING] = [bad_bytes]
     details.append(
         f"CASE WHEN {bad_bytes} THEN {sql_string('line is not valid UTF-8 (re-export as UTF-8)')}"
@@ -1418,6 +1450,7 @@ def apply_contract(rows, feed: Feed, batch_date: str):
         ],
         "CAST(array() AS ARRAY<STRING>)",
     )
+    quarantined = f"_repeated_header OR _field_error IS NOT NULL OR {failed}"
     reason_detail = sql_case(
         [
             (
@@ -1433,7 +1466,8 @@ def apply_contract(rows, feed: Feed, batch_date: str):
         f"CAST({sql_string(batch_date)} AS DATE) AS ingest_date",
         "CAST(source_file AS STRING) AS source_file",
         "CAST(source_line AS INT) AS source_line",
-        "make_valid_utf8(raw_line) AS raw_line",  # readable by any Parquet reader
+        # Readable by any Parquet reader.
+        f"CASE WHEN {quarantined} THEN make_valid_utf8(raw_line) END AS raw_line",
         f"{reason_codes} AS reason_codes",
         f"CAST({reason_detail} AS STRING) AS reason_detail",
     )
@@ -1580,35 +1614,36 @@ def _count_joined_records(source: FeedInput, summary: list, feed_name: str) -> i
                 offset += r["lines"]
     spark = source.lines.sparkSession
     mine = source.lines.where(F.col("file_name").isin(*source.multiline_files))
-    return number_lines(mine, _layout_frame(spark, source), tuple(source.multiline_files)).count()
+    blocks = _layout_frame(spark, source, per_file_layout=False)
+    return number_lines(mine, blocks, tuple(source.multiline_files)).count()
 
 
-def _layout_frame(spark, source: FeedInput):
-    """The small per-block table carrying each file's layout, for a broadcast join."""
+def shared_layout(source: FeedInput) -> SourceFile | None:
+    """The layout every file of the feed has (see split_fields), or None when they differ."""
+    layouts = {f.layout() for f in source.files}
+    return source.files[0] if len(layouts) == 1 else None
+
+
+def _layout_frame(spark, source: FeedInput, per_file_layout: bool):
+    """The small per-block table for a broadcast join: where each block's lines are numbered
+    from, the file's lineage name and, with `per_file_layout`, the file's layout."""
     feed = source.feed
     by_name = {f.name: f for f in source.files}
-    pos_names = [position_column(c.name) for c in feed.columns]
-    schema = (
-        "file_name string, block_start long, line_offset long, min_mid long, "
-        "source_file string, field_count int, bare_field_count int, header_line string, "
-        + ", ".join(f"{p} int" for p in pos_names)
-    )
+    schema = "file_name string, block_start long, line_offset long, min_mid long"
+    schema += ", source_file string"
+    if per_file_layout:
+        pos_names = [position_column(c.name) for c in feed.columns]
+        schema += ", field_count int, bare_field_count int, header_line string, " + ", ".join(
+            f"{p} int" for p in pos_names
+        )
     rows = []
     for b in source.blocks:
         f = by_name[b["file_name"]]
-        rows.append(
-            (
-                b["file_name"],
-                b["block_start"],
-                b["line_offset"],
-                b["min_mid"],
-                f.source_file,
-                f.field_count,
-                f.bare_field_count,
-                f.header_line,
-                *[f.positions[c.name] for c in feed.columns],
-            )
-        )
+        row = (b["file_name"], b["block_start"], b["line_offset"], b["min_mid"], f.source_file)
+        if per_file_layout:
+            positions = [f.positions[c.name] for c in feed.columns]
+            row += (f.field_count, f.bare_field_count, f.header_line, *positions)
+        rows.append(row)
     return _local_table(spark, rows, schema)
 
 
@@ -1634,11 +1669,12 @@ def _local_table(spark, rows: list[tuple], schema: str):
 
 def check_feed(spark, source: FeedInput, batch_date: str):
     """The classified rows of one feed (typed values + reason codes), not yet cached."""
-    numbered = number_lines(
-        source.lines, _layout_frame(spark, source), tuple(source.multiline_files)
-    )
+    layout = shared_layout(source)
+    blocks = _layout_frame(spark, source, per_file_layout=layout is None)
+    numbered = number_lines(source.lines, blocks, tuple(source.multiline_files))
     max_fields = max(f.field_count for f in source.files)
-    return apply_contract(split_fields(numbered, source.feed, max_fields), source.feed, batch_date)
+    split = split_fields(numbered, source.feed, max_fields, layout)
+    return apply_contract(split, source.feed, batch_date)
 
 
 def _output_files(rows: int) -> int:
@@ -1670,10 +1706,7 @@ def process_feed(spark, lake_root: str, batch_date: str, source: FeedInput) -> d
     accepted_seen, standardized_seen, quarantine_seen = (
         Observation(f"{feed.name}_{n}") for n in ("accepted", "standardized", "quarantined")
     )
-    checked = check_feed(spark, source, batch_date)
-    # Only the quarantine keeps the original line: cache it for those rows alone.
-    kept_line = F.when(F.size("reason_codes") > 0, F.col("raw_line"))
-    checked = checked.withColumn("raw_line", kept_line).persist(StorageLevel.MEMORY_AND_DISK)
+    checked = check_feed(spark, source, batch_date).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         accepted = accepted_rows(checked).observe(accepted_seen, one.alias("rows"))
         # The dedup aggregate's shuffle sets the file count: a few per feed, written in parallel
