@@ -469,16 +469,17 @@ def split_fields(rows, feed: Feed, max_fields: int, layout: SourceFile | None = 
     # A concatenated export repeats its header line (with its BOM, when the second part had
     # one). Compared as whole strings: cheap, and a line that differs is not the header.
     repeated = f"({line} = {header_line}) OR ({line} = concat({sql_string(BOM)}, {header_line}))"
+    # `_plain` is written twice in this select, and computed once: Spark evaluates a common
+    # subexpression of a select once per row (here the condition every row evaluates).
+    is_plain = f"({line} RLIKE {sql_string('^[ !#-~]*$')})"
     parsed = rows.selectExpr(
         *lineage,
         *per_file,
         f"{repeated} AS _repeated_header",
-        f"{line} RLIKE {sql_string('^[ !#-~]*$')} AS _plain",
+        f"{is_plain} AS _plain",
         f"{needs_trim} AS _needs_trim",
         f"{padded} AS _padded",
-    ).selectExpr(
-        "*",
-        f"CASE WHEN NOT {plain} THEN from_csv({line}, {sql_string(schema)}, map({csv_options}))"
+        f"CASE WHEN NOT {is_plain} THEN from_csv({line}, {sql_string(schema)}, map({csv_options}))"
         " END AS _parsed",
     )
     parsed_fields = "array(" + ", ".join(f"_parsed._c{i}" for i in range(max_fields)) + ")"
