@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from telco360.local import lake_state, warehouse
+from telco360.local import lake_state
 from telco360.local.pipeline_definition import failure_state_name
 from telco360.shipped import lake_io, lake_layout
-from telco360.shipped.jobs import build_staging, clean_standardize
+
+# The jobs (PySpark) and the warehouse (DuckDB, sqlglot) take seconds to import: they are
+# imported where used, so that `telco360 run` starts the JVM before it imports them.
 
 # The ASL's Task state names, as the steps are reported and alerted.
 PREFLIGHT_STATE = "Preflight"
@@ -150,6 +152,8 @@ class LocalPipeline:
         return preflight_module().lambda_handler(event, LocalLambdaContext())
 
     def clean_standardize(self, batch_date: str) -> dict:
+        from telco360.shipped.jobs import clean_standardize
+
         threshold = self.quarantine_threshold
         if threshold is None:
             threshold = clean_standardize.DEFAULT_QUARANTINE_THRESHOLD
@@ -158,9 +162,13 @@ class LocalPipeline:
         )
 
     def build_staging(self, batch_date: str) -> dict:
+        from telco360.shipped.jobs import build_staging
+
         return build_staging.run(self.spark, self.lake, batch_date, run_id=self.execution)
 
     def load(self, batch_date: str) -> dict:
+        from telco360.local import warehouse
+
         return warehouse.load_batch(self.lake, self.warehouse_path, batch_date)
 
     # -- running ---------------------------------------------------------------------------
@@ -239,18 +247,26 @@ class Plan:
         return sorted(self.full + self.load_only)
 
 
+def to_process(lake: str, dates: list[str] | None = None) -> list[str]:
+    """The batches the jobs will run for: landed but not committed (the lake alone tells)."""
+    committed = set(lake_state.committed_dates(lake))
+    landed = set(lake_state.landed_dates(lake))
+    if dates is not None:
+        landed &= set(dates)
+    return sorted(landed - committed)
+
+
 def plan(lake: str, warehouse_path: str, dates: list[str] | None = None) -> Plan:
     """What is pending: landed but not committed, or committed but not loaded."""
+    from telco360.local import warehouse
+
     committed = set(lake_state.committed_dates(lake))
     loaded = (
         set(warehouse.loaded_batches(warehouse_path)) if Path(warehouse_path).exists() else set()
     )
-    candidates = set(lake_state.landed_dates(lake)) | committed
-    if dates is not None:
-        candidates &= set(dates)
-    full = sorted(d for d in candidates if d not in committed)
-    load_only = sorted(d for d in candidates if d in committed and d not in loaded)
-    return Plan(full=full, load_only=load_only)
+    candidates = committed if dates is None else committed & set(dates)
+    load_only = sorted(d for d in candidates if d not in loaded)
+    return Plan(full=to_process(lake, dates), load_only=load_only)
 
 
 def run_pending(pipeline: LocalPipeline, pending: Plan) -> list[BatchReport]:

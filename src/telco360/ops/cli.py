@@ -61,15 +61,18 @@ def _selected_dates(args: argparse.Namespace) -> list[str] | None:
 
 
 def _run_local(args: argparse.Namespace, dates: list[str] | None) -> int:
-    from telco360.local import runner, warehouse
+    from telco360.local import lake_state, runner
     from telco360.local.run_lock import LakeBusy, RunLock
-    from telco360.local.run_summary import summary_text
 
     pipeline = runner.LocalPipeline(
         args.lake, args.warehouse, quarantine_threshold=args.quarantine_threshold
     )
     try:
         with RunLock(args.lake):
+            # The JVM boots (seconds) while this process imports the rest and plans the run.
+            to_process = runner.to_process(args.lake, dates)
+            if to_process:
+                pipeline.start_spark(lake_state.raw_bytes(pipeline.lake, to_process))
             pending = runner.plan(args.lake, args.warehouse, dates)
             if not pending.dates:
                 print("nothing pending: every landed batch is committed and loaded")
@@ -80,6 +83,9 @@ def _run_local(args: argparse.Namespace, dates: list[str] | None) -> int:
         return _fail(str(busy))
     except runner.StepFailed as failed:
         return _fail(failed.explain())
+    from telco360.local import warehouse
+    from telco360.local.run_summary import summary_text
+
     print(summary_text(reports, warehouse.summary(args.warehouse), args.warehouse))
     return 0
 
