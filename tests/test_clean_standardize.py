@@ -419,12 +419,12 @@ def test_plain_lines_split_on_commas_give_what_the_csv_parser_gives(spark):
     ]
     pos = [job.position_column(c.name) for c in feed.columns]
     schema = (
-        "source_file string, source_line int, raw_line string, field_count int, "
+        "_file int, source_line int, raw_line string, field_count int, "
         "bare_field_count int, header_line string, " + ", ".join(f"{p} int" for p in pos)
     )
     lines = [line for pair in pairs for line in pair]
     header = ",".join(feed.headers)
-    rows = [("f.csv", n, line, 9, 9, header, *range(9)) for n, line in enumerate(lines, start=2)]
+    rows = [(1, n, line, 9, 9, header, *range(9)) for n, line in enumerate(lines, start=2)]
     checked = job.apply_contract(
         job.split_fields(spark.createDataFrame(rows, schema), feed, 9), feed, "2026-11-01"
     )

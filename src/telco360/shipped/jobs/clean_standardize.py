@@ -451,7 +451,7 @@ def split_fields(rows, feed: Feed, max_fields: int, layout: SourceFile | None = 
         ],
         "CAST(NULL AS STRING)",
     )
-    lineage = ["source_file", "source_line", "raw_line"]
+    lineage = ["_file", "source_line", "raw_line"]
     # The parser already trims spaces and tabs around unquoted fields; only a line with a
     # quote, a tab or a no-break space can still hold a value that needs trimming (btrim with
     # a set of characters is slow, so it runs on those lines only).
@@ -635,18 +635,19 @@ def reason_column(name: str) -> str:
 def apply_contract(rows, feed: Feed, batch_date: str):
     """Type every contract column and collect the row's reason codes.
 
-    In: source_file, source_line, raw_line, _field_error, _repeated_header, _valid_utf8 and one
+    In: _file, source_line, raw_line, _field_error, _repeated_header, _valid_utf8 and one
     trimmed string column per contract column (split_fields). Out: the contract columns typed,
-    the lineage columns, reason_codes (sorted, distinct; empty = accepted), reason_detail and
-    raw_line, the original line, for a quarantined row only (NULL for an accepted one: only
-    the quarantine keeps it, and the rows are cached).
+    ingest_date, _file and source_line (lineage; see file_ranks), reason_codes (sorted,
+    distinct; empty = accepted), reason_detail and raw_line, the original line, for a
+    quarantined row only (NULL for an accepted one: only the quarantine keeps it, and the rows
+    are cached).
 
     Three selects (parse, check, assemble), each reading the previous one's columns, so that
     every value is parsed and checked once per row (see split_fields). Only expressions with
     generated code are used (no lambda functions such as array_sort): one of those would make
     Spark interpret the whole select row by row."""
     lineage = [
-        "source_file",
+        "_file",
         "source_line",
         "raw_line",
         "_field_error",
@@ -742,7 +743,7 @@ def apply_contract(rows, feed: Feed, batch_date: str):
     return checked.selectExpr(
         *[f"{typed} AS {sql_name(name)}" for name, typed in typed_by_name.items()],
         f"CAST({sql_string(batch_date)} AS DATE) AS ingest_date",
-        "CAST(source_file AS STRING) AS source_file",
+        "CAST(_file AS INT) AS _file",
         "CAST(source_line AS INT) AS source_line",
         # Readable by any Parquet reader.
         f"CASE WHEN {quarantined} THEN make_valid_utf8(raw_line) END AS raw_line",
@@ -757,13 +758,29 @@ def accepted_rows(checked):
     return checked.where(F.size("reason_codes") == 0)
 
 
-def quarantined_rows(checked):
+def quarantined_rows(checked, source_files: list[str]):
     """The quarantine zone's schema (docs/DATA_LAYOUT.md)."""
-    from pyspark.sql import functions as F
-
-    return checked.where(F.size("reason_codes") > 0).select(
-        "ingest_date", "source_file", "source_line", "raw_line", "reason_codes", "reason_detail"
+    return checked.where("size(reason_codes) > 0").selectExpr(
+        "ingest_date",
+        f"{source_file_sql(source_files, '_file')} AS source_file",
+        "source_line",
+        "raw_line",
+        "reason_codes",
+        "reason_detail",
     )
+
+
+def file_ranks(source_files: list[str]) -> dict[str, int]:
+    """Each file's number (1, 2, ...) in the order of Spark's string comparison (UTF-8 bytes,
+    which is code point order): the rows carry this small number, `_file`, not the file's path,
+    through every step and the cache; source_file_sql turns it back into the path."""
+    return {f: rank for rank, f in enumerate(sorted(source_files), start=1)}
+
+
+def source_file_sql(source_files: list[str], rank: str) -> str:
+    """SQL: the lineage path of the file numbered `rank` (an expression; see file_ranks)."""
+    paths = ", ".join(sql_string(f) for f in sorted(source_files))
+    return f"element_at(array({paths}), {rank})"
 
 
 def deduplicate(accepted, feed: Feed, source_files: list[str]):
@@ -775,10 +792,9 @@ def deduplicate(accepted, feed: Feed, source_files: list[str]):
     from pyspark.sql import functions as F
 
     names = [sql_name(n) for n in feed.column_names]
-    files = sorted(source_files)  # the order of Spark's string comparison (UTF-8 bytes)
-    files_array = "array(" + ", ".join(sql_string(f) for f in files) + ")"
     shift = 2**32
-    rank = f"CAST(array_position({files_array}, source_file) AS BIGINT)"
+    rank = "CAST(_file AS BIGINT)"  # file_ranks: the files' order
+    file_path = source_file_sql(source_files, f"CAST(_order / {shift} AS INT)")
     return (
         accepted.selectExpr(*names, "ingest_date", f"{rank} * {shift} + source_line AS _order")
         .groupBy(*feed.column_names)
@@ -786,7 +802,7 @@ def deduplicate(accepted, feed: Feed, source_files: list[str]):
         .selectExpr(
             *names,
             "ingest_date",
-            f"element_at({files_array}, CAST(_order / {shift} AS INT)) AS source_file",
+            f"{file_path} AS source_file",
             f"CAST(_order % {shift} AS INT) AS source_line",
         )
     )
@@ -904,11 +920,12 @@ def shared_layout(source: FeedInput) -> SourceFile | None:
 
 def _layout_frame(spark, source: FeedInput, per_file_layout: bool):
     """The small per-block table for a broadcast join: where each block's lines are numbered
-    from, the file's lineage name and, with `per_file_layout`, the file's layout."""
+    from, the file's number (`_file`, see file_ranks) and, with `per_file_layout`, its layout."""
     feed = source.feed
     by_name = {f.name: f for f in source.files}
+    ranks = file_ranks([f.source_file for f in source.files])
     schema = "file_name string, block_start long, line_offset long, min_mid long"
-    schema += ", source_file string"
+    schema += ", _file int"
     if per_file_layout:
         pos_names = [position_column(c.name) for c in feed.columns]
         schema += ", field_count int, bare_field_count int, header_line string, " + ", ".join(
@@ -917,7 +934,8 @@ def _layout_frame(spark, source: FeedInput, per_file_layout: bool):
     rows = []
     for b in source.blocks:
         f = by_name[b["file_name"]]
-        row = (b["file_name"], b["block_start"], b["line_offset"], b["min_mid"], f.source_file)
+        row = (b["file_name"], b["block_start"], b["line_offset"], b["min_mid"])
+        row += (ranks[f.source_file],)
         if per_file_layout:
             positions = [f.positions[c.name] for c in feed.columns]
             row += (f.field_count, f.bare_field_count, f.header_line, *positions)
@@ -994,7 +1012,7 @@ def process_feed(spark, lake_root: str, batch_date: str, source: FeedInput) -> d
             standardized_seen, one.alias("rows")
         )
         _write(standardized, std_uri)
-        quarantined = quarantined_rows(checked).observe(
+        quarantined = quarantined_rows(checked, source_files).observe(
             quarantine_seen,
             one.alias("rows"),
             *reason_counts(),
