@@ -570,3 +570,59 @@ def test_merge_state_compares_null_safely(spark):
     merged = job.merge_state(previous, delta, ("zip_code",), job.POPULATION_COLUMNS, D2)
     result = {r["zip_code"]: (r["change_type"], r["population"]) for r in merged.collect()}
     assert result == {"90022": (None, 100), "93010": ("UPDATE", 5)}
+
+
+# ---- reading job A's output without a schema-inference job -------------------------------------
+
+
+def _spark_jobs_started(spark) -> int:
+    return spark.sparkContext._jsc.sc().dagScheduler().nextJobId()
+
+
+def test_the_schema_of_a_file_spark_wrote_is_read_from_its_footer_without_a_spark_job(
+    spark, tmp_path
+):
+    """Spark stores the schema of what it writes in each Parquet file ("automatically preserves
+    the schema of the original data", https://spark.apache.org/docs/latest/sql-data-sources-parquet.html),
+    under the footer key `org.apache.spark.sql.parquet.row.metadata`; its own inference reads
+    that key, in a Spark job. `file_schema` reads the same key on the driver: the same schema,
+    and no job (the earlier code ran one per feed in every run of job B)."""
+    lake = tmp_path / "lake"
+    write_standardized(lake, D1, all_feeds(ANA, BEN))
+    for feed in ("services", "location"):  # decimals, doubles, ints, booleans, dates (lineage)
+        arrow_file = lake / f"standardized/{feed}/ingest_date={D1}/part-0.parquet"
+        written_by_spark = tmp_path / "spark" / feed
+        spark.read.parquet(str(arrow_file)).write.parquet(str(written_by_spark))
+        path = str(next(written_by_spark.glob("*.parquet")))
+        inferred = spark.read.parquet(path).schema
+        jobs = _spark_jobs_started(spark)
+        assert job.file_schema(spark, path) == inferred
+        assert _spark_jobs_started(spark) == jobs, feed
+        assert [f.name for f in inferred] == [c.name for c in FEEDS[feed].columns] + [
+            name for name, _ in LINEAGE_COLUMNS
+        ]
+
+
+def test_a_file_without_spark_s_schema_gets_spark_s_own_inference(spark, tmp_path):
+    """A file written by another tool (pyarrow here) has no stored Spark schema."""
+    lake = tmp_path / "lake"
+    write_standardized(lake, D1, all_feeds(ANA))
+    path = str(lake / f"standardized/services/ingest_date={D1}/part-0.parquet")
+    assert pq.read_metadata(path).metadata.get(job.SPARK_SCHEMA_KEY.encode()) is None
+    assert job.file_schema(spark, path) == spark.read.parquet(path).schema
+
+
+def test_standardized_rows_lacking_a_contract_column_are_refused_by_name(spark, tmp_path):
+    lake = tmp_path / "lake"
+    write_standardized(lake, D1, all_feeds(ANA))
+    path = lake / f"standardized/services/ingest_date={D1}/part-0.parquet"
+    pq.write_table(pq.read_table(path).drop_columns(["contract", "offer"]), path)
+    metrics = json.loads(
+        (lake / f"standardized/_metrics/ingest_date={D1}/metrics.json").read_text("utf-8")
+    )
+    with pytest.raises(job.StandardizedSchemaMismatch, match="lacks column.s. offer, contract"):
+        job.read_standardized(spark, str(lake), "services", D1, metrics)
+    rows = job.read_standardized(spark, str(lake), "location", D1, metrics).collect()
+    assert [(r["customer_id"], r["zip_code"], r["latitude"]) for r in rows] == [
+        (ANA, "90022", 34.02381)
+    ]
