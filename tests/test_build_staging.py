@@ -15,6 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import LOCAL_RUN_DATE
 
 from telco360.shipped import lake_layout
 from telco360.shipped.contract import FEEDS, LINEAGE_COLUMNS
@@ -626,3 +627,46 @@ def test_standardized_rows_lacking_a_contract_column_are_refused_by_name(spark, 
     assert [(r["customer_id"], r["zip_code"], r["latitude"]) for r in rows] == [
         (ANA, "90022", 34.02381)
     ]
+
+
+# ---- a small delta is grouped in one task ------------------------------------------------------
+
+
+def _shuffles(frame) -> int:
+    return frame._jdf.queryExecution().executedPlan().toString().count("Exchange hashpartitioning")
+
+
+@pytest.mark.parametrize(
+    ("key", "columns"),
+    [
+        (job.CUSTOMER_KEY, job.CUSTOMER_COLUMNS),
+        (job.USAGE_KEY, {"usage": job.USAGE_VALUES}),
+    ],
+    ids=["customers", "usage"],
+)
+def test_a_small_delta_is_grouped_in_one_task_with_the_same_rows(spark, local_run, key, columns):
+    """Up to SINGLE_TASK_MAX_ROWS rows, latest_per_key groups one partition: no shuffle (a
+    single partition satisfies a grouping's required distribution, as Spark's planner checks
+    in EnsureRequirements). Above it, the shuffle. Job A's output of the dirty batch (two
+    services files, re-sent rows) gives the same rows both ways."""
+    lake, metrics, _manifest = local_run
+
+    def sent():
+        return {
+            feed: job.read_standardized(spark, str(lake), feed, LOCAL_RUN_DATE, metrics)
+            for feed in columns
+        }
+
+    rows = sum(metrics["feeds"][feed]["rows_standardized"] for feed in columns)
+    assert 0 < rows <= job.SINGLE_TASK_MAX_ROWS
+    one_task = job.latest_per_key(sent(), key, columns, rows)
+    shuffled = job.latest_per_key(sent(), key, columns, job.SINGLE_TASK_MAX_ROWS + 1)
+    unknown = job.latest_per_key(sent(), key, columns)
+    assert (_shuffles(one_task), _shuffles(shuffled), _shuffles(unknown)) == (0, 1, 1)
+    order = [*key]
+    expected = shuffled.orderBy(*order).collect()
+    assert one_task.orderBy(*order).collect() == expected
+    keys_sent = {
+        tuple(r[k] for k in key) for frame in sent().values() for r in frame.select(*key).collect()
+    }
+    assert len(expected) == len(keys_sent)

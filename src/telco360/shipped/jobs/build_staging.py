@@ -65,6 +65,9 @@ ENTITIES_AT_ONCE = 3  # customers, population, usage: built concurrently (see ru
 BROADCAST_MAX_KEYS = 200_000
 # Output files are coalesced to about this many rows each (a few files per batch).
 ROWS_PER_FILE = 500_000
+# A day's delta of at most this many standardized rows is resolved in one task, without a
+# shuffle (see latest_per_key).
+SINGLE_TASK_MAX_ROWS = 100_000
 
 # The outputs of one batch, keyed as in the manifest's "files".
 OUTPUTS = (
@@ -160,13 +163,18 @@ def sql_name(name: str) -> str:
 
 
 def latest_per_key(
-    feeds: dict[str, DataFrame], key: tuple[str, ...], columns: dict[str, list[str]]
+    feeds: dict[str, DataFrame],
+    key: tuple[str, ...],
+    columns: dict[str, list[str]],
+    rows: int | None = None,
 ) -> DataFrame:
-    """One row per key across several feeds of one batch (a single shuffle).
+    """One row per key across several feeds of one batch (a single shuffle, or none).
 
     For each feed: `_v_<feed>`, the struct of the feed's columns from the row that wins
     precedence (later `source_file`, then later `source_line`), NULL when the feed did not send
-    the key; and `_n_<feed>`, how many rows the feed sent for the key.
+    the key; and `_n_<feed>`, how many rows the feed sent for the key. `rows`: how many rows
+    the feeds hold together, when known (job A's metrics); at most SINGLE_TASK_MAX_ROWS, they
+    are grouped in one task.
     """
     wide = []
     for feed, frame in feeds.items():
@@ -187,6 +195,11 @@ def latest_per_key(
         # max_by skips rows whose ordering is NULL, i.e. rows of the other feeds.
         aggregates.append(F.max_by(f"_v_{feed}", f"_o_{feed}").alias(f"_v_{feed}"))
         aggregates.append(F.count(f"_o_{feed}").alias(f"_n_{feed}"))
+    if rows is not None and rows <= SINGLE_TASK_MAX_ROWS:
+        # One partition already has every row of a key together: Spark groups it in the same
+        # stage, with no shuffle, which saves a Spark job (and its planning) per entity, most
+        # of the time a small delta takes (bench/README.md, "Small deltas without a shuffle").
+        return union.coalesce(1).groupBy(*key).agg(*aggregates)
     # max_by over structs has no fixed-width buffer, so Spark aggregates by sorting. Grouping
     # straight away would sort twice (a partial aggregate before the shuffle, which gains
     # nothing here: a key's rows come from different feeds, hence different input partitions,
@@ -289,9 +302,10 @@ def merge_state(
     )
 
 
-def usage_changes(usage: DataFrame, batch_date: str) -> DataFrame:
-    """D's usage facts, latest row per (customer_id, usage_date), as UPSERTs."""
-    latest = latest_per_key({"usage": usage}, USAGE_KEY, {"usage": USAGE_VALUES})
+def usage_changes(usage: DataFrame, batch_date: str, rows: int | None = None) -> DataFrame:
+    """D's usage facts, latest row per (customer_id, usage_date), as UPSERTs (`rows`: see
+    latest_per_key)."""
+    latest = latest_per_key({"usage": usage}, USAGE_KEY, {"usage": USAGE_VALUES}, rows)
     return latest.select(
         *USAGE_KEY,
         *[F.col(f"_v_usage.{c}").alias(c) for c in USAGE_VALUES],
@@ -501,6 +515,11 @@ def run(spark: SparkSession, lake_root: str, batch_date: str, run_id: str | None
     def standardized(feed: str) -> DataFrame:
         return read_standardized(spark, lake_root, feed, batch_date, metrics)
 
+    def rows_sent(feeds) -> int:
+        """The feeds' standardized rows of D, as job A counted them."""
+        sent = metrics.get("feeds", {})
+        return sum(int(sent.get(f, {}).get("rows_standardized", 0)) for f in feeds)
+
     files: dict[str, list[str]] = {}
     entities: dict[str, dict] = {}
 
@@ -509,7 +528,9 @@ def run(spark: SparkSession, lake_root: str, batch_date: str, run_id: str | None
 
     def build_state(entity, key, columns, schema) -> tuple[dict, dict]:
         """One entity's state and changes: ({output: files}, counts)."""
-        delta = latest_per_key({f: standardized(f) for f in columns}, key, columns)
+        delta = latest_per_key(
+            {f: standardized(f) for f in columns}, key, columns, rows_sent(columns)
+        )
         prior = read_state(spark, lake_root, previous_manifest, f"{entity}/state", schema)
         merged, counts = _build_entity(prior, delta, key, columns, batch_date)
         state_columns = [f.name for f in schema.fields]
@@ -532,7 +553,7 @@ def run(spark: SparkSession, lake_root: str, batch_date: str, run_id: str | None
         return written, counts
 
     def build_usage() -> tuple[dict, dict]:
-        usage = usage_changes(standardized("usage"), batch_date).persist()
+        usage = usage_changes(standardized("usage"), batch_date, rows_sent(["usage"])).persist()
         rows, dups = usage.agg(
             F.count(F.lit(1)), F.coalesce(F.sum(F.col("_n_usage") - 1), F.lit(0))
         ).first()
