@@ -670,3 +670,34 @@ def test_a_small_delta_is_grouped_in_one_task_with_the_same_rows(spark, local_ru
         tuple(r[k] for k in key) for frame in sent().values() for r in frame.select(*key).collect()
     }
     assert len(expected) == len(keys_sent)
+
+
+# ---- the first batch: no state yet ------------------------------------------------------------
+
+
+def test_the_first_batch_merges_with_no_join_and_no_python_worker(spark, local_run):
+    """With no previous batch, the prior state is empty. As `spark.createDataFrame([], schema)`
+    it was a Python RDD (`LogicalRDD`): every query over it started Python workers, and Spark
+    could not see it was empty, so the first batch paid a join (and its Spark jobs) with
+    nothing. `empty_frame` is an always-false filter, which Spark's optimizer turns into an
+    empty `LocalRelation` (rule PruneFilters) and then removes the joins with it (rule
+    PropagateEmptyRelation, org.apache.spark.sql.catalyst.optimizer). The merge still gives
+    every key as an INSERT (the rows themselves: test_manifests_count_exactly and the
+    end-to-end tests)."""
+    lake, metrics, _manifest = local_run
+    prior = job.read_state(spark, str(lake), None, "customers/state", job.CUSTOMER_STATE_SCHEMA)
+    assert prior.schema.simpleString() == job.CUSTOMER_STATE_SCHEMA.simpleString()
+    plan = prior._jdf.queryExecution().optimizedPlan().toString()
+    assert "LocalRelation <empty>" in plan and "LogicalRDD" not in plan, plan
+    assert prior.count() == 0
+    sent = {
+        feed: job.read_standardized(spark, str(lake), feed, LOCAL_RUN_DATE, metrics)
+        for feed in job.CUSTOMER_COLUMNS
+    }
+    delta = job.latest_per_key(sent, job.CUSTOMER_KEY, job.CUSTOMER_COLUMNS)
+    merged = job.merge_state(prior, delta, job.CUSTOMER_KEY, job.CUSTOMER_COLUMNS, LOCAL_RUN_DATE)
+    merged_plan = merged._jdf.queryExecution().optimizedPlan().toString()
+    assert "Join" not in merged_plan, merged_plan
+    kinds = {r["change_type"] for r in merged.select("change_type").collect()}
+    assert kinds == {"INSERT"}
+    assert merged.count() == delta.count()

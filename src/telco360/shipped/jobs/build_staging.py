@@ -411,7 +411,7 @@ def read_standardized(
                 f"{feed_name} rows but {folder} has no Parquet files: re-run job A "
                 f"(clean_standardize) for {batch_date} first"
             )
-        return spark.createDataFrame([], schema)
+        return empty_frame(spark, schema)
     frame = spark.read.schema(file_schema(spark, files[0])).parquet(*files)
     missing = [f.name for f in schema.fields if f.name not in frame.columns]
     if missing:
@@ -435,8 +435,19 @@ def read_state(
     """The state files listed by the previous batch's manifest (never a folder listing)."""
     files = (manifest or {}).get("files", {}).get(output, [])
     if not files:
-        return spark.createDataFrame([], schema)
+        return empty_frame(spark, schema)  # the first batch: no state yet
     return spark.read.schema(schema).parquet(*[join(lake_root, f) for f in files])
+
+
+def empty_frame(spark: SparkSession, schema: StructType) -> DataFrame:
+    """No rows, with `schema`'s columns, as a plan Spark's optimizer knows to be empty.
+
+    (`spark.createDataFrame([], schema)` is a Python RDD: every query over it starts Python
+    workers, and the optimizer cannot tell it is empty. An always-false filter becomes an empty
+    local relation (Spark's PruneFilters rule), and PropagateEmptyRelation then drops the joins
+    with it: the first batch's merge is a projection of the delta.)"""
+    columns = [f"CAST(NULL AS {f.dataType.simpleString()}) AS {sql_name(f.name)}" for f in schema]
+    return spark.range(1).selectExpr(*columns).where("false")
 
 
 # ---- writing and committing ------------------------------------------------------------------
