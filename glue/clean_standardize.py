@@ -827,6 +827,7 @@ DATE_PATTERN = r"^([0-9]{4}[-/][0-9]{1,2}[-/][0-9]{1,2})([ T]00:00(:00(\.0+)?)?)
 ROWS_PER_FILE = 1_000_000  # quarantine: few, large Parquet files per feed and batch
 TRIM_CHARS = " \t\u00a0"  # what "surrounding whitespace" means in these exports
 FEEDS_AT_ONCE = 2  # feeds processed concurrently (see process_feeds)
+SINGLE_TASK_MAX_ROWS = 100_000  # a feed of at most this many rows is deduplicated in one task
 # Whole-stage code generation fuses a feed's checks into one Java method of up to 64 KB.
 # HotSpot compiles a method over 8,000 bytes of bytecode poorly (its optimizing compiler gives up,
 # "out of nodes", leaving the quick first-tier code) or, with its default flags as on Glue, not
@@ -969,15 +970,15 @@ def read_lines(spark, paths: list[str]):
     )
 
 
-def summarize_blocks(lines):
-    """Per file block: lines, non-blank lines and first `mid`.
+def summarize_blocks(lines, *keys: str):
+    """Per file block (and per `keys`): lines, non-blank lines and first `mid`.
 
     Numbers only, so Spark aggregates in a hash table. (Taking each block's first line here
     as well, a string, made Spark sort every line of the batch: the headers are read on the
     driver instead, see inspect_batch.)"""
     from pyspark.sql import functions as F
 
-    return lines.groupBy("file_name", "block_start").agg(
+    return lines.groupBy(*keys, "file_name", "block_start").agg(
         F.count(F.lit(1)).alias("lines"),
         F.expr(f"sum(CAST({non_blank('value')} AS BIGINT)) AS non_blank"),
         F.min("mid").alias("min_mid"),
@@ -1004,20 +1005,18 @@ def _odd_quotes(line):
     return line.contains('"') & (quotes % 2 == 1)
 
 
-def number_lines(lines, blocks, multiline_files: tuple[str, ...] = ()):
+def number_lines(lines, numbering: dict[str, str], multiline_files: tuple[str, ...] = ()):
     """Data rows with their 1-based physical line number, header and blank lines dropped.
 
-    `blocks` has file_name, block_start, line_offset (lines in the file's earlier blocks),
-    min_mid, and any per-file columns to carry along (the file layout). The lines of the
-    files in `multiline_files` (they have a line with an odd number of quotes) are first
-    joined into records by `join_quoted_lines`."""
+    `numbering` ({column: SQL}, see block_numbering) gives each line its `source_line` from
+    its file, block and `mid`, and any per-file columns to carry along (the file's number, its
+    layout). The lines of the files in `multiline_files` (they have a line with an odd number
+    of quotes) are first joined into records by `join_quoted_lines`."""
     from pyspark.sql import functions as F
 
-    numbered = lines.join(F.broadcast(blocks), ["file_name", "block_start"])
-    line = (F.col("line_offset") + F.col("mid") - F.col("min_mid") + 1).cast("int")
-    numbered = numbered.withColumn("source_line", line).drop(
-        "block_start", "line_offset", "min_mid", "mid"
-    )
+    numbered = lines.selectExpr(
+        "file_name", "value", *[f"{sql} AS {sql_name(c)}" for c, sql in numbering.items()]
+    ).where("source_line IS NOT NULL")  # a block the summary did not count: none, normally
     if multiline_files:
         joined = F.col("file_name").isin(*multiline_files)
         numbered = numbered.where(~joined).unionByName(join_quoted_lines(numbered.where(joined)))
@@ -1506,21 +1505,27 @@ def source_file_sql(source_files: list[str], rank: str) -> str:
     return f"element_at(array({paths}), {rank})"
 
 
-def deduplicate(accepted, feed: Feed, source_files: list[str]):
+def deduplicate(accepted, feed: Feed, source_files: list[str], rows: int | None = None):
     """One row per distinct typed record; the first delivered (lowest file, then line) wins.
 
     Lineage is ignored when comparing: a row re-sent on another line is still a duplicate.
     "First" is the minimum of one number, (file's rank << 32) + line, so Spark can keep its
-    groups in a hash table (a minimum of a string, or of a struct, forces a sort of them all)."""
+    groups in a hash table (a minimum of a string, or of a struct, forces a sort of them all).
+    `rows`: how many rows were read, when known; at most SINGLE_TASK_MAX_ROWS, they are
+    grouped in one task."""
     from pyspark.sql import functions as F
 
     names = [sql_name(n) for n in feed.column_names]
     shift = 2**32
     rank = "CAST(_file AS BIGINT)"  # file_ranks: the files' order
     file_path = source_file_sql(source_files, f"CAST(_order / {shift} AS INT)")
+    keyed = accepted.selectExpr(*names, "ingest_date", f"{rank} * {shift} + source_line AS _order")
+    if rows is not None and rows <= SINGLE_TASK_MAX_ROWS:
+        # One partition has every copy of a record together: Spark groups it in the same stage,
+        # with no shuffle (one Spark job less per feed), and writes one file.
+        keyed = keyed.coalesce(1)
     return (
-        accepted.selectExpr(*names, "ingest_date", f"{rank} * {shift} + source_line AS _order")
-        .groupBy(*feed.column_names)
+        keyed.groupBy(*feed.column_names)
         .agg(F.expr("min(_order) AS _order"), F.expr("first(ingest_date) AS ingest_date"))
         .selectExpr(
             *names,
@@ -1573,11 +1578,15 @@ def inspect_batch(
     Each header is the file's first line, read on the driver (a few kilobytes per file)."""
     from pyspark.sql import functions as F
 
-    per_feed = [summarize_blocks(frame).withColumn("feed", F.lit(f)) for f, frame in lines.items()]
+    # One aggregate over every feed's lines: one shuffle for the batch, not one per feed.
+    per_feed = [frame.withColumn("feed", F.lit(f)) for f, frame in lines.items()]
     union = per_feed[0]
     for frame in per_feed[1:]:
         union = union.unionByName(frame)
-    summary = sorted(union.collect(), key=lambda r: (r["feed"], r["file_name"], r["block_start"]))
+    summary = sorted(
+        summarize_blocks(union, "feed").collect(),
+        key=lambda r: (r["feed"], r["file_name"], r["block_start"]),
+    )
     sources = []
     for feed_name, names in found.items():
         feed = FEEDS[feed_name]
@@ -1629,10 +1638,9 @@ def _count_joined_records(source: FeedInput, summary: list, feed_name: str) -> i
                     }
                 )
                 offset += r["lines"]
-    spark = source.lines.sparkSession
     mine = source.lines.where(F.col("file_name").isin(*source.multiline_files))
-    blocks = _layout_frame(spark, source, per_file_layout=False)
-    return number_lines(mine, blocks, tuple(source.multiline_files)).count()
+    numbering = block_numbering(source, per_file_layout=False)
+    return number_lines(mine, numbering, tuple(source.multiline_files)).count()
 
 
 def shared_layout(source: FeedInput) -> SourceFile | None:
@@ -1641,56 +1649,51 @@ def shared_layout(source: FeedInput) -> SourceFile | None:
     return source.files[0] if len(layouts) == 1 else None
 
 
-def _layout_frame(spark, source: FeedInput, per_file_layout: bool):
-    """The small per-block table for a broadcast join: where each block's lines are numbered
-    from, the file's number (`_file`, see file_ranks) and, with `per_file_layout`, its layout."""
-    feed = source.feed
+def block_numbering(source: FeedInput, per_file_layout: bool) -> dict[str, str]:
+    """{column: SQL} for number_lines: each line's `source_line` (where its block's lines are
+    numbered from, plus its `mid`), its file's number (`_file`, see file_ranks) and, with
+    `per_file_layout`, its file's layout.
+
+    The blocks are few (one per file split) and known on the driver, so they are written into
+    the query as constants: a join with a table of them cost a broadcast (one more Spark job)
+    per feed and copied every line once more."""
     by_name = {f.name: f for f in source.files}
     ranks = file_ranks([f.source_file for f in source.files])
-    schema = "file_name string, block_start long, line_offset long, min_mid long"
-    schema += ", _file int"
-    if per_file_layout:
-        pos_names = [position_column(c.name) for c in feed.columns]
-        schema += ", field_count int, bare_field_count int, header_line string, " + ", ".join(
-            f"{p} int" for p in pos_names
+    one_file = len(by_name) == 1
+
+    def in_file(name: str) -> str:
+        return "true" if one_file else f"file_name = {sql_string(name)}"
+
+    def per_file(value_of) -> str:
+        return sql_case([(in_file(n), sql_value(value_of(f))) for n, f in by_name.items()])
+
+    starts = [
+        (
+            f"{in_file(b['file_name'])} AND block_start = {b['block_start']}",
+            sql_number(b["line_offset"] - b["min_mid"] + 1),
         )
-    rows = []
-    for b in source.blocks:
-        f = by_name[b["file_name"]]
-        row = (b["file_name"], b["block_start"], b["line_offset"], b["min_mid"])
-        row += (ranks[f.source_file],)
-        if per_file_layout:
-            positions = [f.positions[c.name] for c in feed.columns]
-            row += (f.field_count, f.bare_field_count, f.header_line, *positions)
-        rows.append(row)
-    return _local_table(spark, rows, schema)
-
-
-def _local_table(spark, rows: list[tuple], schema: str):
-    """A small table held in the query plan itself.
-
-    (`spark.createDataFrame(list)` would be computed by a Python worker each time a query uses
-    it, which costs seconds per query.) Built as SQL text, as the checks are (see sql_string)."""
-    from pyspark.sql.types import _parse_datatype_string
-
-    fields = _parse_datatype_string(schema).fields
-    structs = [
-        "named_struct("
-        + ", ".join(
-            f"{sql_string(f.name)}, CAST({sql_value(v)} AS {f.dataType.simpleString()})"
-            for v, f in zip(row, fields, strict=True)
-        )
-        + ")"
-        for row in rows
+        for b in source.blocks
     ]
-    return spark.range(1).selectExpr(f"inline(array({', '.join(structs)}))")
+    first_line = sql_case(starts) if starts else "CAST(NULL AS BIGINT)"
+    columns = {
+        "_file": f"CAST({per_file(lambda f: ranks[f.source_file])} AS INT)",
+        "source_line": f"CAST({first_line} + mid AS INT)",
+    }
+    if per_file_layout:
+        columns["field_count"] = f"CAST({per_file(lambda f: f.field_count)} AS INT)"
+        columns["bare_field_count"] = f"CAST({per_file(lambda f: f.bare_field_count)} AS INT)"
+        columns["header_line"] = f"CAST({per_file(lambda f: f.header_line)} AS STRING)"
+        for c in source.feed.columns:
+            position = per_file(lambda f, name=c.name: f.positions[name])
+            columns[position_column(c.name)] = f"CAST({position} AS INT)"
+    return columns
 
 
 def check_feed(spark, source: FeedInput, batch_date: str):
     """The classified rows of one feed (typed values + reason codes), not yet cached."""
     layout = shared_layout(source)
-    blocks = _layout_frame(spark, source, per_file_layout=layout is None)
-    numbered = number_lines(source.lines, blocks, tuple(source.multiline_files))
+    numbering = block_numbering(source, per_file_layout=layout is None)
+    numbered = number_lines(source.lines, numbering, tuple(source.multiline_files))
     max_fields = max(f.field_count for f in source.files)
     split = split_fields(numbered, source.feed, max_fields, layout)
     return apply_contract(split, source.feed, batch_date)
@@ -1728,10 +1731,10 @@ def process_feed(spark, lake_root: str, batch_date: str, source: FeedInput) -> d
     checked = check_feed(spark, source, batch_date).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         accepted = accepted_rows(checked).observe(accepted_seen, one.alias("rows"))
-        # The dedup aggregate's shuffle sets the file count: a few per feed, written in parallel
-        # (a coalesce here would run the aggregate's last step and the write in one task).
+        # A large feed's dedup shuffle sets its file count: a few, written in parallel (a
+        # coalesce after the aggregate would run its last step and the write in one task).
         source_files = [f.source_file for f in source.files]
-        standardized = deduplicate(accepted, feed, source_files).observe(
+        standardized = deduplicate(accepted, feed, source_files, source.rows_read).observe(
             standardized_seen, one.alias("rows")
         )
         _write(standardized, std_uri)

@@ -365,6 +365,41 @@ def test_rerun_replaces_the_batch_and_gives_the_same_output(spark, ibm):
     assert not stray.exists()
 
 
+def _plan(frame) -> str:
+    return frame._jdf.queryExecution().executedPlan().toString()
+
+
+def test_a_small_feed_is_numbered_and_deduplicated_without_a_join_or_a_shuffle(spark, tmp_path):
+    """Each line's number comes from its file block's first line, which the inspection counts
+    on the driver. The blocks used to be a table joined to every line: a broadcast, one more
+    Spark job per feed; they are now constants in the query. Up to SINGLE_TASK_MAX_ROWS a
+    feed's records are grouped in one partition, which satisfies the grouping's required
+    distribution (Spark's EnsureRequirements plans no shuffle), as job B does. The dirty
+    batch's services feed (two files, re-sent rows) gives the same rows both ways."""
+    lake = copy_lake("dirty", tmp_path)
+    found = job.batch_files(str(lake), DIRTY_DATE)
+    lines = job.read_batch_lines(spark, str(lake), DIRTY_DATE, found)
+    sources = {s.feed.name: s for s in job.inspect_batch(lines, str(lake), DIRTY_DATE, found)}
+    services = sources["services"]
+    files = [f.source_file for f in services.files]
+    assert len(files) == 2
+    checked = job.check_feed(spark, services, DIRTY_DATE).persist()  # as process_feed does
+    try:
+        assert "Join" not in _plan(checked)
+        accepted = job.accepted_rows(checked)
+        one_task = job.deduplicate(accepted, services.feed, files, services.rows_read)
+        shuffled = job.deduplicate(accepted, services.feed, files, job.SINGLE_TASK_MAX_ROWS + 1)
+        assert services.rows_read <= job.SINGLE_TASK_MAX_ROWS
+        assert "Exchange" not in _plan(one_task)
+        assert _plan(shuffled).count("Exchange hashpartitioning") == 1
+        order = ["source_file", "source_line"]
+        expected = shuffled.orderBy(*order).collect()
+        assert one_task.orderBy(*order).collect() == expected
+        assert 0 < len(expected) < accepted.count()  # re-sent rows were dropped
+    finally:
+        checked.unpersist()
+
+
 # --------------------------------------------------------------------------------------------
 # Inputs the job refuses: nothing is written
 # --------------------------------------------------------------------------------------------
