@@ -15,6 +15,11 @@ export AWS_DEFAULT_REGION ?= eu-west-1
 export BC_SKIP_MAPPING := TRUE
 ASL := statemachines/pipeline.asl.json
 export UV_PYTHON := $(PYTHON)
+# Every run, test worker and tool imports PySpark, DuckDB, sqlglot, boto3...: compile them to
+# bytecode once, when installed. uv otherwise leaves it to the first import, and nothing is
+# ever written where PYTHONDONTWRITEBYTECODE is set (as on this machine, and in many CI
+# images): every process compiled them again, 2.6 s instead of 0.9 s of imports here.
+export UV_COMPILE_BYTECODE := 1
 
 .PHONY: help run test lint format glue build bench clean check-python check-java venv tools report-screenshot
 
@@ -34,7 +39,7 @@ $(UV): | check-python
 	@$(TOOLS)/uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 # Re-sync only when the project or the lock changed: a second `make test` starts at once.
-$(STAMP): pyproject.toml uv.lock | $(UV)
+$(STAMP): pyproject.toml uv.lock Makefile | $(UV)
 	@$(UV) sync --frozen --quiet --all-groups
 	@touch $@
 
@@ -63,7 +68,7 @@ bench: check-java $(STAMP) build  ## benchmarks (minutes): writes bench/results/
 
 # AWS tools, each in its own venv under .tools/ (aws-sam-cli and checkov pin conflicting
 # boto3 versions), pinned by tools/*-requirements.txt; ASL linters pinned by package-lock.json.
-$(TOOLS)/%/.installed: tools/%-requirements.txt | $(UV)
+$(TOOLS)/%/.installed: tools/%-requirements.txt Makefile | $(UV)
 	@$(UV) venv --quiet --allow-existing --python $(PYTHON) $(TOOLS)/$*
 	@$(UV) pip sync --quiet --python $(TOOLS)/$*/bin/python $<
 	@touch $@
