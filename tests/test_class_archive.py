@@ -86,9 +86,11 @@ def test_pending_archives_of_gone_processes_are_removed_and_a_live_ones_kept(tmp
     gone = subprocess.Popen(["true"])
     gone.wait()  # its pid is free again: a run killed before it moved its archive into place
     orphan = archive.with_name(f"{archive.name}.{gone.pid}.tmp")
+    # Another installation's (a fresh clone's CI run, since deleted): seen left behind.
+    elsewhere = archive.with_name(f"spark-other.jsa.{gone.pid}.tmp")
     live = archive.with_name(f"{archive.name}.{os.getppid()}.tmp")  # another run, still going
     other = archive.with_name("notes.txt")
-    for path in (orphan, live, other):
+    for path in (orphan, elsewhere, live, other):
         path.write_bytes(b"x")
     class_archive.java_options(archive)
     assert sorted(p.name for p in archive.parent.iterdir()) == sorted([live.name, other.name])

@@ -77,8 +77,9 @@ def remove_orphans(archive: Path) -> None:
     virtual environment): each is as large as an archive in use (~150 MB)."""
     if not archive.parent.is_dir():
         return
-    for pending in archive.parent.glob(f"{archive.name}.*.tmp"):
-        writer = pending.name[len(archive.name) + 1 : -len(".tmp")]
+    # Any installation's: a deleted clone's run leaves its pending files under its own name.
+    for pending in archive.parent.glob("*.jsa.*.tmp"):
+        writer = pending.name.rsplit(".jsa.", 1)[1][: -len(".tmp")]
         if writer.isdigit() and not _alive(int(writer)):
             pending.unlink(missing_ok=True)
     for other in archive.parent.glob("*.jsa"):
