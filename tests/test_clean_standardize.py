@@ -520,3 +520,35 @@ def test_sql_text_literals_are_read_back_exactly_with_their_types(spark):
     assert list(numbers.first()) == [-90, 2**40, 0.5, 1e-9]
     with pytest.raises(TypeError):
         job.sql_number(True)
+
+
+def test_ascii_text_is_lower_cased_without_icu_and_every_text_as_spark_lower_does(spark):
+    """`sql_lower` keeps Spark's `lower` for category and Yes/No spellings, but skips ICU (the
+    default case mapping of Spark 4, `spark.sql.icu.caseMappings.enabled`, whose first use in a
+    JVM loads its break rules for seconds) for ASCII text. Spark's own `lower` is the reference:
+    the same text for ASCII spellings and for the ones only ICU maps (dotted capital I, Kelvin
+    sign, German sharp s, final sigma, fullwidth letters), NULL for NULL."""
+    texts = [
+        "Fiber Optic",
+        "FIBER-OPTIC",
+        "fiber_optic ",
+        "YES",
+        "No",
+        "Month-to-month",
+        "\u0130nternet",  # İ: lower-cases to i + combining dot above
+        "\u212a",  # Kelvin sign: lower-cases to ASCII k
+        "STRASSE Stra\u00dfe",
+        "\u03a3\u0391\u03a3",  # final sigma: σας
+        "\uff39\uff25\uff33",  # fullwidth YES
+        "caf\u00e9 AU LAIT",
+        "",
+        None,
+    ]
+    values = ", ".join(job.sql_value(t) for t in texts)
+    frame = spark.range(1).selectExpr(f"explode(array({values})) AS v")
+    frame = frame.selectExpr("v", f"{job.sql_lower('v')} AS ours", "lower(v) AS spark")
+    rows = frame.collect()
+    assert [r["v"] for r in rows] == texts
+    assert [r["ours"] for r in rows] == [r["spark"] for r in rows]
+    assert rows[0]["ours"] == "fiber optic" and rows[7]["ours"] == "k"
+    assert job.sql_lower("v").count("lower(v)") == 1  # only the non-ASCII branch calls it

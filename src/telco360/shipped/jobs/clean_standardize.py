@@ -392,6 +392,22 @@ def sql_any(conditions: list[str]) -> str:
     return "(" + " OR ".join(conditions) + ")" if conditions else "false"
 
 
+ASCII_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def sql_lower(value: str) -> str:
+    """SQL: `lower(value)`, with ASCII text lower-cased by `translate`.
+
+    Spark's `lower` maps case with ICU (spark.sql.icu.caseMappings.enabled, on by default), and
+    the first call in a JVM loads ICU's break rules: 2.5-3 s of one core, in every fresh
+    process (bench/README.md, "ICU"). An ASCII string (as many bytes as characters in UTF-8)
+    lower-cases to the same text either way; any other still goes through `lower`."""
+    ascii_lower = (
+        f"translate({value}, {sql_string(ASCII_UPPER)}, {sql_string(ASCII_UPPER.lower())})"
+    )
+    return sql_case([(f"octet_length({value}) = length({value})", ascii_lower)], f"lower({value})")
+
+
 def split_fields(rows, feed: Feed, max_fields: int, layout: SourceFile | None = None):
     """Split `raw_line` into the feed's contract columns (trimmed strings) by header position.
 
@@ -539,7 +555,7 @@ def _parsed(column: Column) -> str:
         finite = f"(NOT isnan({parsed})) AND (abs({parsed}) != CAST('Infinity' AS DOUBLE))"
         return f"CASE WHEN {finite} THEN {parsed} END"
     if kind == BOOLEAN:
-        word = f"lower({v})"
+        word = sql_lower(v)
         return sql_case(
             [
                 (f"{v} = 'Yes'", "true"),
@@ -550,7 +566,7 @@ def _parsed(column: Column) -> str:
         )
     if kind == CATEGORY:
         pairs = [sql_string(x) for c in column.categories for x in (category_key(c), c)]
-        key = f"regexp_replace(lower({v}), '[^a-z0-9]', '')"
+        key = f"regexp_replace({sql_lower(v)}, '[^a-z0-9]', '')"
         spelled = f"try_element_at(map({', '.join(pairs)}), {key})"
         canonical = ", ".join(sql_string(c) for c in column.categories)
         return sql_case([(f"{v} IN ({canonical})", v)], spelled)
