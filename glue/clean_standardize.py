@@ -1122,7 +1122,7 @@ def sql_lower(value: str) -> str:
     """SQL: `lower(value)`, with ASCII text lower-cased by `translate`.
 
     Spark's `lower` maps case with ICU (spark.sql.icu.caseMappings.enabled, on by default), and
-    the first call in a JVM loads ICU's break rules: 2.5-3 s of one core, in every fresh
+    the first call in a JVM loads ICU's break rules: 2.3-2.9 s of a job A run, in every fresh
     process (bench/README.md, "ICU"). An ASCII string (as many bytes as characters in UTF-8)
     lower-cases to the same text either way; any other still goes through `lower`."""
     ascii_lower = (
