@@ -46,6 +46,8 @@ def committed_files(lake: str, output: str) -> list[str]:
 def datasets(lake: str) -> dict[str, list[str]]:
     found = {}
     for zone in ("standardized", "quarantine"):
+        if not os.path.isdir(f"{lake}/{zone}"):
+            continue  # a lake synthesized for job B alone has no quarantine
         for feed in sorted(os.listdir(f"{lake}/{zone}")):
             if not feed.startswith("_"):
                 pattern = f"{lake}/{zone}/{feed}/**/*.parquet"

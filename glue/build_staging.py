@@ -742,7 +742,6 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 
-from pyspark.sql import Column as SparkColumn
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import (
@@ -782,10 +781,12 @@ SCHEMA_VERSION = 1
 JOB_NAME = "build_staging"
 ENTITIES_AT_ONCE = 3  # customers, population, usage: built concurrently (see run)
 
-# Delta sizes up to this many keys are broadcast to the state scan: the (large) state is then
-# read, merged and written in one pass with no shuffle. Bigger deltas (e.g. the first load)
-# use an ordinary shuffle join.
-BROADCAST_MAX_KEYS = 200_000
+# A delta of at most this many rows sent (job A's standardized rows of the entity's feeds, so at
+# most this many keys) is broadcast to the state scan: the (large) state is then read, merged
+# and written in one pass with no shuffle. Bigger deltas (e.g. the first load) use an ordinary
+# shuffle join. Decided from job A's counts, before the delta is built: counting its keys first
+# cost a Spark job per entity.
+BROADCAST_MAX_ROWS = 200_000
 # Output files are coalesced to about this many rows each (a few files per batch).
 ROWS_PER_FILE = 500_000
 # A day's delta of at most this many standardized rows is resolved in one task, without a
@@ -930,14 +931,6 @@ def latest_per_key(
     return union.repartition(*key).groupBy(*key).agg(*aggregates)
 
 
-def duplicates_resolved(delta: DataFrame, feeds: list[str]) -> SparkColumn:
-    """Rows superseded by a later row of the same key and feed within the batch (aggregate)."""
-    total = F.lit(0)
-    for feed in feeds:
-        total = total + F.greatest(F.col(f"_n_{feed}") - 1, F.lit(0))
-    return F.coalesce(F.sum(total), F.lit(0)).cast("long")
-
-
 def merge_state(
     previous: DataFrame,
     delta: DataFrame,
@@ -950,10 +943,11 @@ def merge_state(
     (from `latest_per_key`). Each feed replaces only its own columns, and only for keys it sent.
 
     Returns the state columns plus `change_type` (INSERT | UPDATE | NULL), `changed_feeds`
-    (feeds whose values changed, comma-separated, NULL-safe comparison) and `_resent_unchanged`.
+    (feeds whose values changed, comma-separated, NULL-safe comparison), `_resent_unchanged` and
+    `_duplicates` (the key's rows superseded by a later row of the same feed within the batch).
     """
     value_columns = [c for names in columns.values() for c in names]
-    delta_columns = [f"_v_{f}" for f in columns]
+    delta_columns = [f"_v_{f}" for f in columns] + [f"_n_{f}" for f in columns]
     right = F.broadcast(delta) if broadcast_delta else delta
     previous = previous.drop("batch_date")  # every row of the new state gets D
     existing = previous.join(right.select(*key, *delta_columns), list(key), "left").withColumn(
@@ -1022,6 +1016,9 @@ def merge_state(
             "changed_feeds"
         ),
         (F.col("_any_sent") & ~F.col("_any_changed")).alias("_resent_unchanged"),
+        F.expr(
+            " + ".join(f"coalesce(greatest(_n_{f} - 1, 0), 0)" for f in columns) + " AS _duplicates"
+        ),
     )
 
 
@@ -1156,10 +1153,15 @@ def read_state(
     spark: SparkSession, lake_root: str, manifest: dict | None, output: str, schema: StructType
 ) -> DataFrame:
     """The state files listed by the previous batch's manifest (never a folder listing)."""
-    files = (manifest or {}).get("files", {}).get(output, [])
+    files = state_files(manifest, output)
     if not files:
         return empty_frame(spark, schema)  # the first batch: no state yet
     return spark.read.schema(schema).parquet(*[join(lake_root, f) for f in files])
+
+
+def state_files(manifest: dict | None, output: str) -> list[str]:
+    """The files of `output` the previous batch's manifest lists (none before the first)."""
+    return (manifest or {}).get("files", {}).get(output, [])
 
 
 def empty_frame(spark: SparkSession, schema: StructType) -> DataFrame:
@@ -1213,14 +1215,28 @@ def _build_entity(
     key: tuple[str, ...],
     columns: dict[str, list[str]],
     batch_date: str,
+    rows_sent: int,
+    first_batch: bool,
 ) -> tuple[DataFrame, dict]:
-    """Merge, cache and count one entity. Returns the merged frame (persisted) and its counts."""
-    delta = delta.persist()
-    keys, dups = delta.agg(F.count(F.lit(1)), duplicates_resolved(delta, list(columns))).first()
+    """Merge, cache and count one entity (one Spark action). Returns the merged frame (persisted)
+    and its counts.
+
+    The merge reads a later batch's delta twice (the join, and the anti join that finds new
+    keys): it is cached. The first batch's merge is a projection of the delta (no state to join
+    with), which reads it once: caching it too would build a second copy of every row
+    (bench/README.md, "Job B: one cache and one count per entity")."""
+    if not first_batch:
+        delta = delta.persist()
     merged = merge_state(
-        previous, delta, key, columns, batch_date, broadcast_delta=keys <= BROADCAST_MAX_KEYS
+        previous,
+        delta,
+        key,
+        columns,
+        batch_date,
+        broadcast_delta=rows_sent <= BROADCAST_MAX_ROWS,
     ).persist()
     row = merged.agg(
+        F.sum("_duplicates").alias("duplicates"),
         F.count(F.lit(1)).alias("total"),
         F.sum(F.when(F.col("change_type") == "INSERT", 1).otherwise(0)).alias("inserted"),
         F.sum(F.when(F.col("change_type") == "UPDATE", 1).otherwise(0)).alias("updated"),
@@ -1232,7 +1248,7 @@ def _build_entity(
         "updated": int(row["updated"] or 0),
         "unchanged": int(row["unchanged"] or 0),
         "total": int(row["total"]),
-        "duplicates_resolved": int(dups or 0),
+        "duplicates_resolved": int(row["duplicates"] or 0),
     }
     return merged, counts
 
@@ -1266,7 +1282,10 @@ def run(spark: SparkSession, lake_root: str, batch_date: str, run_id: str | None
             {f: standardized(f) for f in columns}, key, columns, rows_sent(columns)
         )
         prior = read_state(spark, lake_root, previous_manifest, f"{entity}/state", schema)
-        merged, counts = _build_entity(prior, delta, key, columns, batch_date)
+        prior_is_empty = not state_files(previous_manifest, f"{entity}/state")
+        merged, counts = _build_entity(
+            prior, delta, key, columns, batch_date, rows_sent(columns), first_batch=prior_is_empty
+        )
         state_columns = [f.name for f in schema.fields]
         change_columns = state_columns + ["change_type"]
         if entity == "customers":

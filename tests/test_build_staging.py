@@ -355,6 +355,51 @@ def test_manifest_links_batches_and_carries_job_a_metrics(three_batches):
         assert all((three_batches / f).is_file() for f in files)
 
 
+def state_join(plan: str) -> set[str]:
+    """The physical join operators of a plan's left outer joins."""
+    return {
+        line.strip(" :+-*()0123456789").split(" ")[0]
+        for line in plan.splitlines()
+        if "LeftOuter" in line and "Join" in line
+    }
+
+
+def test_the_join_is_chosen_from_job_as_count_of_rows_sent(spark, three_batches):
+    """Job B decides how to join a day's delta to the state before building it, from job A's
+    count of the rows sent (an upper bound of the delta's keys): up to BROADCAST_MAX_ROWS the
+    delta is broadcast to the state scan, above it both sides are shuffled (Spark's
+    BroadcastHashJoin and SortMergeJoin). Spark's own size-based broadcast is turned off here:
+    on these few rows it would broadcast either way. The counts are the same both ways, and
+    those of day 2's manifest (test_manifests_count_exactly)."""
+    lake = str(three_batches)
+    metrics = job.read_metrics(lake, D2)
+    prior = job.read_state(
+        spark, lake, manifest(three_batches, D1), "customers/state", job.CUSTOMER_STATE_SCHEMA
+    )
+
+    def merge(rows_sent: int) -> tuple[str, dict]:
+        sent = {f: job.read_standardized(spark, lake, f, D2, metrics) for f in job.CUSTOMER_COLUMNS}
+        delta = job.latest_per_key(sent, job.CUSTOMER_KEY, job.CUSTOMER_COLUMNS)
+        merged, counts = job._build_entity(
+            prior, delta, job.CUSTOMER_KEY, job.CUSTOMER_COLUMNS, D2, rows_sent, first_batch=False
+        )
+        plan = merged._jdf.queryExecution().executedPlan().toString()
+        merged.unpersist()
+        return plan, counts
+
+    spark.conf.set("spark.sql.autoBroadcastJoinThreshold", "-1")
+    try:
+        at_bound, counts_at_bound = merge(job.BROADCAST_MAX_ROWS)
+        above, counts_above = merge(job.BROADCAST_MAX_ROWS + 1)
+    finally:
+        spark.conf.unset("spark.sql.autoBroadcastJoinThreshold")
+    # The state's rows joined with the delta (a left outer join; the new keys are found by a
+    # left anti join of the delta with the state's keys, shuffled either way).
+    assert state_join(at_bound) == {"BroadcastHashJoin"}, at_bound
+    assert state_join(above) == {"SortMergeJoin"}, above
+    assert counts_at_bound == counts_above == manifest(three_batches, D2)["entities"]["customers"]
+
+
 def test_an_empty_output_writes_and_lists_no_file(three_batches):
     """Day 2 sent no population, so it changed no zip code: no zero-row file that COPY may
     not report as loaded; the manifest counts 0 rows and the load checks RAW against that."""
