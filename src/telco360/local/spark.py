@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from telco360.local import class_archive
 
@@ -24,6 +25,9 @@ INTERPRETED_MAX_BYTES = 8 * 2**20
 # Spark's own expression tests run every expression both ways with it).
 FACTORY_MODE = "spark.sql.codegen.factoryMode"
 INTERPRETED = "NO_CODEGEN"
+# What HotSpot's optimizing compiler (C2) should not spend this small machine on (see
+# add_jit_directives); the format: https://docs.oracle.com/en/java/javase/17/vm/writing-directives.html
+JIT_DIRECTIVES = Path(__file__).with_name("jit_directives.json")
 
 
 def local_session(
@@ -104,6 +108,7 @@ def local_session(
     _session = builder.getOrCreate()
     _session.sparkContext.setLogLevel("ERROR")
     quiet_codegen_fallback(_session)
+    add_jit_directives(_session)
     class_archive.publish_at_exit(_session, archive)
     return _session
 
@@ -131,3 +136,66 @@ def quiet_codegen_fallback(spark) -> None:
         "org.apache.spark.sql.catalyst.expressions.codegen.CodeGenerator",
         jvm.org.apache.logging.log4j.Level.OFF,
     )
+
+
+def add_jit_directives(spark) -> str:
+    """Add JIT_DIRECTIVES to this session's JVM; return the JVM's answer.
+
+    On a large batch HotSpot's optimizing compiler (C2) used a third of this 2-core machine:
+    59 of 185 CPU seconds of job A at 1,000,000 customers, while the tasks used 109. Most of
+    it went to Spark's generated classes, whose C2 compilations each inlined the class's other
+    large generated methods (up to 18 KB of inlined bytecode, 0.2-0.9 s per compilation), and
+    to code only the driver runs while planning (the Janino compiler, the SQL parser, Catalyst's
+    analyzer and optimizer rules, Java serialization), which the quick compiler (C1) serves
+    well enough. The directives keep C2 off that driver code and stop it inlining generated
+    methods into each other (each is compiled on its own anyway). Measured: bench/README.md,
+    "JIT directives".
+
+    Added through the JVM's diagnostic command (`jcmd <pid> Compiler.directives_add` does the
+    same): its answer comes back here, where `-XX:CompilerDirectivesFile` would print "2
+    compiler directives added" into every run's output, and it needs no diagnostic flag."""
+    return diagnostic_command(spark, "compilerDirectivesAdd", str(JIT_DIRECTIVES))
+
+
+def diagnostic_command(spark, operation: str, *arguments: str) -> str:
+    """Run one of the JVM's diagnostic commands (what `jcmd` runs; `operation` is its name as
+    an operation of the DiagnosticCommand MBean, e.g. compilerDirectivesAdd) in the session's
+    JVM and return its output."""
+    jvm = spark.sparkContext._jvm
+    arrays = jvm.java.lang.reflect.Array
+
+    def array(of: str, *items):
+        made = arrays.newInstance(jvm.java.lang.Class.forName(of), len(items))
+        for i, item in enumerate(items):
+            arrays.set(made, i, item)
+        return made
+
+    # Called through the public interface's reflection: py4j's own lookup searches the
+    # server's implementation class, which Java's module system keeps closed.
+    mbean_server = jvm.java.lang.Class.forName("javax.management.MBeanServer")
+    invoke = mbean_server.getMethod(
+        "invoke",
+        array(
+            "java.lang.Class",
+            *(
+                jvm.java.lang.Class.forName(c)
+                for c in (
+                    "javax.management.ObjectName",
+                    "java.lang.String",
+                    "[Ljava.lang.Object;",
+                    "[Ljava.lang.String;",
+                )
+            ),
+        ),
+    )
+    answer = invoke.invoke(
+        jvm.java.lang.management.ManagementFactory.getPlatformMBeanServer(),
+        array(
+            "java.lang.Object",
+            jvm.javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"),
+            operation,
+            array("java.lang.Object", array("java.lang.String", *arguments)),
+            array("java.lang.String", "[Ljava.lang.String;"),
+        ),
+    )
+    return str(answer).strip()
