@@ -13,9 +13,9 @@ written, above the default one, which is what these tests read back from the JVM
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
+
+from java_command import java
 
 from telco360.local.spark import JIT_DIRECTIVES, diagnostic_command
 
@@ -29,12 +29,6 @@ DRIVER_ONLY = [
     "org/antlr/*.*",
     "org/codehaus/*.*",
 ]
-
-
-def java() -> str:
-    """The java PySpark starts (JAVA_HOME first, then PATH)."""
-    home = os.environ.get("JAVA_HOME")
-    return os.path.join(home, "bin", "java") if home else shutil.which("java") or "java"
 
 
 def start_java(directives_file) -> subprocess.CompletedProcess:
