@@ -7,6 +7,7 @@ DuckDB, so they cost no Spark actions and also prove other engines can read the 
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from datetime import date
@@ -485,6 +486,79 @@ def test_plain_lines_split_on_commas_give_what_the_csv_parser_gives(spark):
     assert blanks["reason_detail"] == "Gender: missing; Age: missing; Number of Dependents: missing"
     assert short["reason_codes"] == ["wrong_field_count"]
     assert short["reason_detail"] == "expected 9 fields (as in the header), found 8"
+
+
+def test_simply_quoted_lines_give_what_the_csv_parser_gives(spark):
+    """A line whose quotes only wrap whole fields (the real location export quotes every
+    `Lat Long`) is split by a regular expression, not by Spark's CSV parser: each field must
+    come out as the parser reads it with the job's options (RFC 4180 quoting; whitespace
+    around a field ignored: https://spark.apache.org/docs/latest/sql-data-sources-csv.html),
+    then trimmed as every value is. Lines the expression must not take (a doubled quote, a
+    quote inside a field, a space before a quote, a tab, non-ASCII text) still go to the
+    parser. Blank (NULL or empty) counts as one value: the checks treat both as missing."""
+    feed = job.FEEDS["location"]
+    tail = ',United States,California,Los Angeles,90003,"33.964131, -118.272783",33.96,-118.27'
+    simple = [
+        "3668-QPYBK,1" + tail,
+        '"3668-QPYBK",1' + tail,  # the first field quoted
+        ',1,United States,California,"Los Angeles",90003,"33.9, -118.2",33.9,-118.2',
+        '3668-QPYBK,1,United States,,,90003,"",33.9,"-118.2"',  # empty fields
+        '3668-QPYBK, 1 ,United States,California, LA ,90003," 33.9 , -118.2 ",33.9 ,-118.2',
+        '3668-QPYBK,1,United States,"California, CA",LA,90003,"33.9, -118.2",33.9,-118.2',
+        "3668-QPYBK,1" + tail + ",",  # one field too many
+        '3668-QPYBK,1,United States,California,"Los Angeles",90003,"33.9, -118.2",33.9',
+    ]
+    parser_only = [
+        '3668-QPYBK,1,United States,California,"Los ""Angeles""",90003,"33.9, -118.2",33.9,1',
+        '3668-QPYBK,1,United States,Califor"ni"a,LA,90003,"33.9, -118.2",33.9,-118.2',
+        '3668-QPYBK,1,United States,California, "LA",90003,"33.9, -118.2",33.9,-118.2',
+        '3668-QPYBK,1,United States,California,\tLA,90003,"33.9, -118.2",33.9,-118.2',
+        '3668-QPYBK,1,United States,California,"Málaga",90003,"33.9, -118.2",33.9,-118.2',
+    ]
+    lines = simple + parser_only
+    frame = spark.createDataFrame(
+        [(1, n, line) for n, line in enumerate(lines, start=2)],
+        "_file int, source_line int, raw_line string",
+    )
+    taken = [
+        r[0]
+        for r in frame.selectExpr(f"raw_line RLIKE {job.sql_string(job.QUOTED_LINE)}").collect()
+    ]
+    assert taken == [True] * len(simple) + [False] * len(parser_only)
+
+    layout = job.parse_header(feed, "raw/location/x.csv", ",".join(feed.headers))
+    split = job.split_fields(frame, feed, 10, layout)
+    got = {r["source_line"]: r for r in split.collect()}
+    schema = ", ".join(f"_c{i} string" for i in range(9))
+    options = (
+        "map('mode', 'PERMISSIVE', 'quote', '\"', 'escape', '\"', "
+        "'ignoreLeadingWhiteSpace', 'true', 'ignoreTrailingWhiteSpace', 'true')"
+    )
+    trim = job.sql_string(job.TRIM_CHARS)
+    parsed = frame.selectExpr(
+        "source_line",
+        *[
+            f"btrim(from_csv(raw_line, {job.sql_string(schema)}, {options})._c{i}, {trim}) AS c{i}"
+            for i in range(9)
+        ],
+    ).collect()
+
+    def blank_as_none(value):
+        return None if value == "" else value
+
+    for row in parsed:
+        line = got[row["source_line"]]
+        fields = len(next(csv.reader([lines[row["source_line"] - 2]])))
+        if fields != 9:  # the same verdict as any other line with the wrong field count
+            assert line["_field_error"] == f"expected 9 fields (as in the header), found {fields}"
+            continue
+        assert line["_field_error"] is None
+        values = [blank_as_none(line[c.name]) for c in feed.columns]
+        assert values == [blank_as_none(row[f"c{i}"]) for i in range(9)], lines[row[0] - 2]
+    assert got[2]["lat_long"] == "33.964131, -118.272783"
+    assert got[4]["customer_id"] in (None, "") and got[4]["count"] == "1"
+    assert got[6]["state"] == "California" and got[6]["lat_long"] == "33.9 , -118.2"
+    assert got[7]["state"] == "California, CA"
 
 
 def test_sql_text_literals_are_read_back_exactly_with_their_types(spark):
