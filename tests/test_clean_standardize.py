@@ -626,3 +626,38 @@ def test_ascii_text_is_lower_cased_without_icu_and_every_text_as_spark_lower_doe
     assert [r["ours"] for r in rows] == [r["spark"] for r in rows]
     assert rows[0]["ours"] == "fiber optic" and rows[7]["ours"] == "k"
     assert job.sql_lower("v").count("lower(v)") == 1  # only the non-ASCII branch calls it
+
+
+def test_money_too_large_for_a_long_is_still_out_of_range(spark):
+    """Money is parsed into DECIMAL(18, 2), which Spark holds in a long, before its checks.
+    A value that is a number but too large for that type must still be refused as out of range
+    (as when it was parsed into DECIMAL(38, 2)), not as unparseable; `try_cast` gives NULL on
+    overflow (https://spark.apache.org/docs/latest/sql-ref-ansi-compliance.html#cast), so the
+    parse must not lean on it alone. More than 20 digits before the point is not a number to
+    DECIMAL(38, 18) and stays unparseable."""
+    from telco360.shipped.contract import FEEDS
+
+    column = FEEDS["services"].column("monthly_charge")
+    verdict = job.sql_case(
+        [(cond, job.sql_string(code)) for code, cond, _text in job._rules(column, False)]
+    )
+    cases = {
+        "999999.99": None,
+        "1000000.01": "out_of_range",
+        "99999999999": "out_of_range",
+        "12345678901234567.5": "out_of_range",  # 17 digits: beyond DECIMAL(18, 2)
+        "1,234,567,890,123,456,789.00": "out_of_range",
+        "-98765432109876543210": "out_of_range",  # 20 digits
+        "1e19": "out_of_range",
+        "123456789012345678901": "unparseable_number",  # 21 digits
+    }
+    values = ", ".join(job.sql_string(v) for v in cases)
+    frame = (
+        spark.range(1)
+        .selectExpr(f"explode(array({values})) AS monthly_charge")
+        .selectExpr("monthly_charge", f"{job._parsed(column)} AS _parsed_monthly_charge")
+        .selectExpr("monthly_charge", f"{verdict} AS verdict", "_parsed_monthly_charge")
+    )
+    got = {r["monthly_charge"]: r["verdict"] for r in frame.collect()}
+    assert got == cases
+    assert frame.schema["_parsed_monthly_charge"].dataType.simpleString() == "decimal(18,2)"
