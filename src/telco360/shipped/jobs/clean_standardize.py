@@ -627,13 +627,25 @@ def parsed_column(name: str) -> str:
     return f"_parsed_{name}"
 
 
+def parses_to_itself(column: Column) -> bool:
+    """An ID or STRING column is its trimmed text: it gets no `_parsed_` copy of it (copying
+    strings from step to step is a large share of the checks' time)."""
+    return column.kind in (ID, STRING)
+
+
+def parsed_value(column: Column) -> str:
+    """SQL: the column's parsed value (see _parsed), as the checks' later steps read it."""
+    name = column.name if parses_to_itself(column) else parsed_column(column.name)
+    return sql_name(name)
+
+
 def _rules(column: Column, is_key: bool, batch_date: str | None = None):
     """[(reason code, condition, detail)] for one contract column, as SQL text.
 
-    Reads the trimmed text (`<column>`) and its parsed value (`_parsed_<column>`). A blank
+    Reads the trimmed text (`<column>`) and its parsed value (`parsed_value`). A blank
     value is NULL in the output, and quarantines the row only when the column is required."""
     v = sql_name(column.name)
-    value = sql_name(parsed_column(column.name))
+    value = parsed_value(column)
     blank = f"({v} IS NULL OR {v} = '')"
     present = f"(NOT {blank})"
     header = column.header
@@ -710,8 +722,9 @@ def apply_contract(rows, feed: Feed, batch_date: str):
         "_valid_utf8",
     ]
     carried = [*lineage, *[sql_name(n) for n in feed.column_names]]
+    typed_columns = [c for c in feed.columns if not parses_to_itself(c)]
     parsed = rows.selectExpr(
-        *carried, *[f"{_parsed(c)} AS {sql_name(parsed_column(c.name))}" for c in feed.columns]
+        *carried, *[f"{_parsed(c)} AS {parsed_value(c)}" for c in typed_columns]
     )
 
     # A column fails at most one of its checks (each needs the ones before it to pass), so
@@ -723,7 +736,7 @@ def apply_contract(rows, feed: Feed, batch_date: str):
         verdicts.append(
             f"{verdict if checks else 'CAST(NULL AS STRING)'} AS {sql_name(reason_column(name))}"
         )
-    checked = parsed.selectExpr(*carried, *[sql_name(parsed_column(n)) for n in rules], *verdicts)
+    checked = parsed.selectExpr(*carried, *[parsed_value(c) for c in typed_columns], *verdicts)
 
     typed_by_name = {}
     found: dict[str, list[str]] = {}  # reason code -> conditions, for each code a row can get
@@ -731,10 +744,7 @@ def apply_contract(rows, feed: Feed, batch_date: str):
     for column in feed.columns:
         v, reason = sql_name(column.name), sql_name(reason_column(column.name))
         ok = f"{v} IS NOT NULL AND {v} != '' AND {reason} IS NULL"
-        typed = (
-            f"CAST(CASE WHEN {ok} THEN {sql_name(parsed_column(column.name))} END AS "
-            f"{column.spark_type})"
-        )
+        typed = f"CAST(CASE WHEN {ok} THEN {parsed_value(column)} END AS {column.spark_type})"
         typed_by_name[column.name] = typed
         checks = rules[column.name]
         if checks:
