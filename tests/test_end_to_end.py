@@ -6,7 +6,9 @@ from the same files: the latest row of each feed per customer wins.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import shutil
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -60,10 +62,22 @@ def _table(warehouse: str, sql: str) -> list[tuple]:
         return con.sql(sql).fetchall()
 
 
-def test_real_exports_become_a_customer_360_that_matches_the_source(real_lake, capsys, spark):
-    lake, warehouse = real_lake
-    assert cli.main(["run", "--lake", lake, "--warehouse", warehouse]) == 0
-    out = capsys.readouterr().out
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory, spark) -> tuple[str, str, str]:
+    """The real exports after one `telco360 run`: (lake, warehouse, what it printed). One run
+    for the tests that read it (each run costs the suite seconds of Spark work); the test that
+    runs again on it asserts that doing so changes nothing."""
+    root = tmp_path_factory.mktemp("first_run")
+    lake, warehouse = root / "lake", root / "warehouse.duckdb"
+    shutil.copytree(REAL_EXPORTS, lake / "raw", ignore=shutil.ignore_patterns("*.md"))
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert cli.main(["run", "--lake", str(lake), "--warehouse", str(warehouse)]) == 0
+    return str(lake), str(warehouse), printed.getvalue()
+
+
+def test_real_exports_become_a_customer_360_that_matches_the_source(first_run):
+    _lake, warehouse, out = first_run
     assert "2 batch(es) pending: 2026-11-01, 2026-11-02" in out
     assert "analytics.customer_360: 10 customers, 6 churned (60.0%)" in out
 
@@ -101,9 +115,8 @@ def test_real_exports_become_a_customer_360_that_matches_the_source(real_lake, c
     assert revenue_sum == sum(_money(r["Total Revenue"]) for r in expected.values())
 
 
-def test_a_second_run_finds_nothing_pending_and_changes_nothing(real_lake, capsys, spark):
-    lake, warehouse = real_lake
-    assert cli.main(["run", "--lake", lake, "--warehouse", warehouse]) == 0
+def test_a_second_run_finds_nothing_pending_and_changes_nothing(first_run, capsys):
+    lake, warehouse, _out = first_run
     before = _table(warehouse, "select * from analytics.customer_360 order by customer_id")
     ledger = _table(warehouse, "select count(*) from core.load_ledger")
     capsys.readouterr()
