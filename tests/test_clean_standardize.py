@@ -43,10 +43,12 @@ def src(feed: str, name: str | None = None, date: str = DIRTY_DATE) -> str:
 
 
 @pytest.fixture(scope="module")
-def dirty(spark, tmp_path_factory):
-    lake = copy_lake("dirty", tmp_path_factory.mktemp("clean"))
-    # Mostly bad rows on purpose: the quarantine gate is off (tested in test_real_exports_*).
-    return lake, job.run(spark, str(lake), DIRTY_DATE, quarantine_threshold=1.0)
+def dirty(local_run):
+    """Job A's run of the dirty batch (conftest.py's `local_run`, shared with other modules:
+    mostly bad rows on purpose, so the quarantine gate is off; tested in
+    test_real_export_variants.py)."""
+    lake, metrics, _manifest = local_run
+    return lake, metrics
 
 
 @pytest.fixture(scope="module")
