@@ -61,7 +61,7 @@ report-screenshot: $(STAMP)  ## docs/report.png: the local report, drawn by head
 SCHEMACHANGE := $(TOOLS)/schemachange/.installed
 
 test: check-java $(STAMP) $(SCHEMACHANGE)  ## run the whole test suite
-	$(VENV)/bin/pytest -n 2 --dist loadscope  # two workers on 2 cores (bench/README.md, "The test suite")
+	$(VENV)/bin/pytest -n 2 --dist loadscope --no-loadscope-reorder  # two workers on 2 cores (bench/README.md, "The test suite")
 
 bench: check-java $(STAMP) build  ## benchmarks (minutes): writes bench/results/latest.{md,json,png}
 	$(VENV)/bin/python bench/run_bench.py
