@@ -50,13 +50,6 @@ def _money(text: str) -> Decimal | None:
     return Decimal(text).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-@pytest.fixture
-def real_lake(tmp_path) -> tuple[str, str]:
-    lake = tmp_path / "lake"
-    shutil.copytree(REAL_EXPORTS, lake / "raw", ignore=shutil.ignore_patterns("*.md"))
-    return str(lake), str(tmp_path / "warehouse.duckdb")
-
-
 def _table(warehouse: str, sql: str) -> list[tuple]:
     with duckdb.connect(warehouse, read_only=True) as con:
         return con.sql(sql).fetchall()
@@ -126,14 +119,25 @@ def test_a_second_run_finds_nothing_pending_and_changes_nothing(first_run, capsy
     assert _table(warehouse, "select count(*) from core.load_ledger") == ledger
 
 
-def test_local_steps_are_the_state_machines_tasks_in_order(real_lake, monkeypatch, spark):
-    lake, warehouse = real_lake
-    pipeline = runner.LocalPipeline(lake, warehouse, echo=lambda _line: None)
+@pytest.fixture(scope="module")
+def day_one(tmp_path_factory, spark) -> tuple[str, str, list[str], runner.BatchReport]:
+    """Day 1 of the real exports run by LocalPipeline, each job step recorded as it is called:
+    (lake, warehouse, the steps called, the batch's report). Day 2 stays landed, not run."""
+    root = tmp_path_factory.mktemp("day_one")
+    lake, warehouse = root / "lake", root / "warehouse.duckdb"
+    shutil.copytree(REAL_EXPORTS, lake / "raw", ignore=shutil.ignore_patterns("*.md"))
+    pipeline = runner.LocalPipeline(str(lake), str(warehouse), echo=lambda _line: None)
     calls = []
-    for name in ("preflight", "clean_standardize", "build_staging"):
-        step = getattr(pipeline, name)
-        monkeypatch.setattr(pipeline, name, lambda *a, n=name, s=step: calls.append(n) or s(*a))
-    report = pipeline.run_batch("2026-11-01")
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("preflight", "clean_standardize", "build_staging"):
+            step = getattr(pipeline, name)
+            patch.setattr(pipeline, name, lambda *a, n=name, s=step: calls.append(n) or s(*a))
+        report = pipeline.run_batch("2026-11-01")
+    return str(lake), str(warehouse), calls, report
+
+
+def test_local_steps_are_the_state_machines_tasks_in_order(day_one):
+    _lake, _warehouse, calls, report = day_one
     asl_tasks = task_sequence()
     assert [state for state, _local in asl_tasks] == [
         "Preflight",
@@ -149,9 +153,12 @@ def test_local_steps_are_the_state_machines_tasks_in_order(real_lake, monkeypatc
     ]
 
 
-def test_a_failing_step_stops_the_run_and_records_the_alert(real_lake, capsys, spark):
-    lake, warehouse = real_lake
-    # Day 2's status export never arrived: pre-flight must stop day 2 (day 1 still loads).
+def test_a_failing_step_stops_the_run_and_records_the_alert(day_one, tmp_path, capsys):
+    # From a copy of the lake and warehouse with day 1 loaded (the same as a run that did it).
+    shutil.copytree(day_one[0], tmp_path / "lake")
+    shutil.copy(day_one[1], tmp_path / "warehouse.duckdb")
+    lake, warehouse = str(tmp_path / "lake"), str(tmp_path / "warehouse.duckdb")
+    # Day 2's status export never arrived: pre-flight must stop day 2 (day 1 stays loaded).
     shutil.rmtree(Path(lake) / "raw" / "status" / "ingest_date=2026-11-02")
     shutil.copytree(
         REAL_EXPORTS / "status" / "ingest_date=2026-11-02",
