@@ -6,15 +6,14 @@ from the same files: the latest row of each feed per customer wins.
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import io
 import shutil
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import copy_run
 
 from telco360.local import lake_state, runner
 from telco360.local.pipeline_definition import task_sequence
@@ -56,17 +55,12 @@ def _table(warehouse: str, sql: str) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def first_run(tmp_path_factory, spark) -> tuple[str, str, str]:
-    """The real exports after one `telco360 run`: (lake, warehouse, what it printed). One run
-    for the tests that read it (each run costs the suite seconds of Spark work); the test that
-    runs again on it asserts that doing so changes nothing."""
-    root = tmp_path_factory.mktemp("first_run")
-    lake, warehouse = root / "lake", root / "warehouse.duckdb"
-    shutil.copytree(REAL_EXPORTS, lake / "raw", ignore=shutil.ignore_patterns("*.md"))
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        assert cli.main(["run", "--lake", str(lake), "--warehouse", str(warehouse)]) == 0
-    return str(lake), str(warehouse), printed.getvalue()
+def first_run(real_exports_run, tmp_path_factory) -> tuple[str, str, str]:
+    """A copy of conftest.py's `real_exports_run` (the real exports after one `telco360 run`):
+    (lake, warehouse, what it printed). The test that runs again on it asserts that doing so
+    changes nothing."""
+    lake, warehouse, printed = real_exports_run
+    return *copy_run(lake, warehouse, tmp_path_factory.mktemp("first_run")), printed
 
 
 def test_real_exports_become_a_customer_360_that_matches_the_source(first_run):

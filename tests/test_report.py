@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
+from conftest import copy_run
 from PIL import Image
 
 from telco360.local import lake_state
@@ -52,10 +53,10 @@ def _cli(*argv: str) -> tuple[int, str]:
 
 
 @pytest.fixture(scope="module")
-def reported(tmp_path_factory) -> dict:
+def reported(real_exports_run, tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("report")
-    lake, warehouse = str(root / "lake"), str(root / "warehouse.duckdb")
-    shutil.copytree(REAL_EXPORTS, root / "lake" / "raw", ignore=shutil.ignore_patterns("*.md"))
+    # The real exports' two days, loaded by one run (conftest.py), copied.
+    lake, warehouse = copy_run(*real_exports_run[:2], root)
     # A third day with only one of the four required feeds: pre-flight refuses it.
     partial = root / "lake" / "raw" / "demographics" / f"ingest_date={FAILING_DAY}"
     partial.mkdir(parents=True)
