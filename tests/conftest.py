@@ -62,6 +62,7 @@ def _module(nodeid: str) -> str:
     return nodeid.split("::", 1)[0]
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: unknown when it is not loaded
 def pytest_xdist_make_scheduler(config, log):
     """pytest-xdist's loadscope (a module's tests on one worker, so that they share its
     fixtures), with each SHARED_RUNS group as one unit."""
