@@ -70,7 +70,7 @@ def test_run_stops_at_the_first_failed_execution(aws, capsys):
     assert "ended FAILED" in capsys.readouterr().err
 
 
-def test_backfill_uncommits_later_batches_then_runs_them_in_order(aws):
+def test_backfill_uncommits_later_batches_then_runs_them_in_order(aws, capsys):
     arn = _stack(aws, ECHO_ASL)
     s3 = aws.client("s3")
     for day in ("2026-11-01", "2026-11-02", "2026-11-03"):
@@ -82,6 +82,11 @@ def test_backfill_uncommits_later_batches_then_runs_them_in_order(aws):
     assert _inputs(aws, arn) == ["2026-11-02", "2026-11-03"]
     markers = s3.list_objects_v2(Bucket="lake", Prefix="staging/_batches/")["Contents"]
     assert [m["Key"] for m in markers] == ["staging/_batches/batch_date=2026-11-01/manifest.json"]
+    out = capsys.readouterr().out
+    assert "un-committed 2026-11-02, 2026-11-03; running 2026-11-02, 2026-11-03 in order" in out
+    # The warehouse rewinds by itself (tests/test_warehouse_follows_lake.py): no manual step.
+    assert "Snowflake: nothing to do; its next task run rewinds to before 2026-11-02" in out
+    assert "REWIND" not in out
 
 
 def _commit(s3, day: str) -> None:

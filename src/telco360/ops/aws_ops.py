@@ -136,8 +136,10 @@ def backfill(
     dates = backfill_policy.dates_to_rerun(lake, first, last)
     later = backfill_policy.uncommit_from(lake, first)
     print(f"un-committed {', '.join(later) or 'nothing'}; running {', '.join(dates)} in order")
+    # The task's load sees ledger dates with no marker and rewinds by itself (docs/SNOWFLAKE.md,
+    # "Re-runs and backfills on AWS"; tests/test_warehouse_follows_lake.py).
     print(
-        "Snowflake: before its next task run, rewind the warehouse with "
-        f"CALL TELCO360.CORE.REWIND('{first}') (see docs/SNOWFLAKE.md)."
+        f"Snowflake: nothing to do; its next task run rewinds to before {first} and loads each "
+        "date again as it is committed."
     )
     return _run_in_order(session.client("stepfunctions"), arn, dates, poll)
